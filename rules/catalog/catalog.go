@@ -83,7 +83,11 @@ type Target struct {
 type Family struct {
 	Name    string    `yaml:"family"`
 	Targets []*Target `yaml:"targets"`
-	Methods []*Method `yaml:"methods"`
+	// SecretNames say which secret or variable names suggest this family's
+	// registries, for publishes tpscan cannot see into (a script, a
+	// reusable workflow in another repository).
+	SecretNames []*Target `yaml:"secret_names"`
+	Methods     []*Method `yaml:"methods"`
 }
 
 // Catalog is every family.
@@ -117,6 +121,11 @@ func Load() (*Catalog, error) {
 		for _, t := range f.Targets {
 			if t.re, err = regexp.Compile(t.Match); err != nil {
 				return nil, fmt.Errorf("catalog %s: target %q: %w", e.Name(), t.Match, err)
+			}
+		}
+		for _, t := range f.SecretNames {
+			if t.re, err = regexp.Compile(t.Match); err != nil {
+				return nil, fmt.Errorf("catalog %s: secret name %q: %w", e.Name(), t.Match, err)
 			}
 		}
 		for _, m := range f.Methods {
@@ -332,4 +341,49 @@ func InList(list []string, name string) bool {
 		}
 	}
 	return false
+}
+
+// credentialWord matches names that hold a credential rather than, say, a
+// user name or a host.
+var credentialWord = regexp.MustCompile(`(?i)token|key|pass|pwd|secret|auth|credential|cred`)
+
+// InferRegistry guesses the registry a secret or variable name is for, from
+// the families' secret_names. ok is false when the name does not look like a
+// registry credential at all (NUGET_USER is a profile name, not a key).
+func (c *Catalog) InferRegistry(name string) (string, bool) {
+	if !credentialWord.MatchString(name) {
+		return "", false
+	}
+	for _, f := range c.Families {
+		for _, t := range f.SecretNames {
+			if t.re.MatchString(name) {
+				return t.Registry, true
+			}
+		}
+	}
+	return "", false
+}
+
+// InferRegistryFromText guesses a registry from free text such as a reusable
+// workflow's file name ("publish-rubygems.yml") or a script name.
+func (c *Catalog) InferRegistryFromText(text string) (string, bool) {
+	for _, f := range c.Families {
+		for _, t := range f.SecretNames {
+			if t.re.MatchString(text) {
+				return t.Registry, true
+			}
+		}
+	}
+	return "", false
+}
+
+// FamilyOf returns the family a registry belongs to.
+func FamilyOf(registry string) string {
+	switch registry {
+	case "pypi", "testpypi":
+		return "pypi"
+	case "pubdev":
+		return "pubdev"
+	}
+	return registry
 }

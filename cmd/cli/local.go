@@ -1,0 +1,163 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tpscan/tpscan/reports"
+	"github.com/tpscan/tpscan/rules"
+	"github.com/tpscan/tpscan/rules/catalog"
+	"github.com/tpscan/tpscan/rules/config"
+	"github.com/tpscan/tpscan/scanner/local"
+)
+
+// LocalOptions are the options of `tpscan local`.
+type LocalOptions struct {
+	IO               *IOStreams
+	Paths            []string
+	Format           string
+	FailOn           string
+	FailOnIncomplete bool
+	ConfigPath       string
+	ShowSuppressed   bool
+	Verbose          bool
+	AllFiles         bool
+	Workers          int
+	// Now fixes the clock for tests; nil means the wall clock.
+	Now func() time.Time
+}
+
+// NewCmdLocal builds `tpscan local`.
+func NewCmdLocal(io *IOStreams, runF func(context.Context, *LocalOptions) error) *cobra.Command {
+	opts := &LocalOptions{IO: io}
+	cmd := &cobra.Command{
+		Use:   "local PATH...",
+		Short: "Scan files on disk: workflow files, a checkout, or an organisation snapshot",
+		Long: `Scan CI files offline. Each PATH is one of:
+
+  a file       a GitHub Actions workflow, a composite action (action.yml) or a GitLab CI
+               file, recognised by its content;
+  a checkout   a directory with .github/, .gitlab-ci.yml or .git: its workflows, composite
+               actions, GitLab CI files (with local includes), and the scripts and credential
+               files they use (.npmrc, .pypirc, ...), which are also searched for literal tokens;
+  a snapshot   a directory of checkouts, one per repository, with an optional
+               tpscan-inventory.json listing stored secrets, variables and environments
+               (the format 'tpscan org --save' writes; see the README).
+
+Findings are sorted by risk score (0–100). Files that could not be read are listed under
+"errors" and the scan goes on.
+
+Exit status: 0 when no unsuppressed finding is at or above --fail-on, 1 when one is, 2 for a
+usage error, 3 with --fail-on-incomplete when something could not be read (and nothing
+reached --fail-on).`,
+		Example: `  tpscan local .
+  tpscan local --format json testdata/demo-org
+  tpscan local --fail-on critical --fail-on-incomplete .github/workflows/*.yml`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usageError("local needs at least one PATH (a file, a checkout or a snapshot)")
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			opts.Paths = args
+			switch opts.Format {
+			case "table", "json":
+			default:
+				return usageError("--format must be table or json, not %q", opts.Format)
+			}
+			if rules.SeverityRank(opts.FailOn) == 0 && opts.FailOn != "none" {
+				return usageError("--fail-on must be critical, high, medium, low or none, not %q", opts.FailOn)
+			}
+			if runF != nil {
+				return runF(cmd.Context(), opts)
+			}
+			return localRun(cmd.Context(), opts)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table or json")
+	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
+	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when a file could not be fully read")
+	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .tpscan.yml in the scanned directory)")
+	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table (JSON always has them)")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.BoolVar(&opts.AllFiles, "all-files", false, "search every file of a checkout for literal tokens, not only CI, script and credential files")
+	f.IntVar(&opts.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
+	return cmd
+}
+
+func localRun(ctx context.Context, opts *LocalOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	cfg, err := loadConfig(opts)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	inv, err := local.Load(ctx, opts.Paths, local.Options{Workers: opts.Workers, AllFiles: opts.AllFiles})
+	if err != nil {
+		if errors.Is(err, context.Canceled) && inv != nil {
+			fmt.Fprintln(opts.IO.ErrOut, "tpscan: interrupted; reporting what was read")
+		} else {
+			return &exitError{code: ExitUsage, err: err}
+		}
+	}
+	cat, err := catalog.Load()
+	if err != nil {
+		return err
+	}
+	ro := &rules.Options{ReadFile: local.ReadFile, Workers: opts.Workers, Now: now}
+	if cfg != nil {
+		ro.InternalRegistries = cfg.InternalRegistries
+		ro.ExtraSecretPatterns = cfg.SecretPatterns
+	}
+	findings := rules.Run(inv, rules.All(), cat, ro)
+	expired := rules.Suppress(findings, cfg, now())
+	rep := reports.New(inv, findings, expired, Version)
+	switch opts.Format {
+	case "json":
+		err = reports.WriteJSON(opts.IO.Out, rep)
+	default:
+		err = reports.WriteTable(opts.IO.Out, rep, reports.TableOptions{ShowSuppressed: opts.ShowSuppressed, Verbose: opts.Verbose})
+	}
+	if err != nil {
+		return err
+	}
+	if opts.FailOn != "none" && rules.SeverityRank(rep.Summary.MaxSeverity) >= rules.SeverityRank(opts.FailOn) && rep.Summary.MaxSeverity != "" {
+		return &exitError{code: ExitFindings}
+	}
+	if opts.FailOnIncomplete && len(rep.Errors) > 0 {
+		return &exitError{code: ExitIncomplete}
+	}
+	return nil
+}
+
+// loadConfig reads --config, or .tpscan.yml in the first scanned directory
+// that has one.
+func loadConfig(opts *LocalOptions) (*config.Config, error) {
+	if opts.ConfigPath != "" {
+		return config.Load(opts.ConfigPath)
+	}
+	for _, p := range opts.Paths {
+		st, err := os.Stat(p)
+		if err != nil || !st.IsDir() {
+			continue
+		}
+		file := filepath.Join(p, config.FileName)
+		if _, err := os.Stat(file); err == nil {
+			return config.Load(file)
+		}
+	}
+	return nil, nil
+}

@@ -1,0 +1,466 @@
+package flow
+
+import (
+	"path"
+	"regexp"
+	"strings"
+
+	"github.com/tpscan/tpscan/rules/catalog"
+	"github.com/tpscan/tpscan/scanner/model"
+	"github.com/tpscan/tpscan/scanner/shell"
+)
+
+// content gathers what a command writes: echo/printf arguments, a
+// here-document and piped text.
+func content(cmd *model.Command) []model.Word {
+	var out []model.Word
+	name := path.Base(cmd.Name())
+	if name == "echo" || name == "printf" || name == "cat" || name == "tee" {
+		out = append(out, cmd.Args[1:]...)
+	}
+	for _, r := range cmd.Redirects {
+		if r.Body != nil {
+			out = append(out, *r.Body)
+		}
+	}
+	if cmd.Stdin != nil {
+		out = append(out, *cmd.Stdin)
+	}
+	return out
+}
+
+func joined(words []model.Word) string {
+	var b strings.Builder
+	for i, w := range words {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		b.WriteString(w.Lit)
+	}
+	return b.String()
+}
+
+// writeTargets are the files a command writes: redirections and tee.
+func writeTargets(cmd *model.Command) []string {
+	var out []string
+	for _, r := range cmd.Redirects {
+		if r.Op == ">" || r.Op == ">>" || r.Op == ">|" || r.Op == "&>" || r.Op == "&>>" {
+			out = append(out, r.Target.Lit)
+		}
+	}
+	if path.Base(cmd.Name()) == "tee" {
+		for _, a := range cmd.Args[1:] {
+			if !strings.HasPrefix(a.Lit, "-") {
+				out = append(out, a.Lit)
+			}
+		}
+	}
+	return out
+}
+
+// githubEnvWrite handles `echo "NAME=value" >> $GITHUB_ENV`: later steps of
+// the job see NAME.
+func (c *ctx) githubEnvWrite(cmd *model.Command, s *scope, local map[string]*entry) bool {
+	hit := false
+	for _, t := range writeTargets(cmd) {
+		if strings.Contains(t, "GITHUB_ENV") {
+			hit = true
+		}
+	}
+	if !hit {
+		return false
+	}
+	words := content(cmd)
+	text := joined(words)
+	var creds []Cred
+	for _, w := range words {
+		for _, cr := range c.wordCreds(s, local, w) {
+			cr = inline(cr, cmd)
+			cr.Via = append(cr.Via, "$GITHUB_ENV")
+			if cr.Level == "inline" {
+				cr.Level = "github-env"
+			}
+			creds = append(creds, cr)
+		}
+	}
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		name := line
+		if i := strings.IndexAny(line, "=<"); i > 0 {
+			name = line[:i]
+		} else {
+			continue
+		}
+		name = strings.TrimSpace(name)
+		if !isName(name) {
+			continue
+		}
+		e := &entry{defined: true, creds: creds}
+		if len(creds) == 0 {
+			if i := strings.IndexByte(line, '='); i > 0 && !strings.Contains(line, "$") {
+				e.literal = line[i+1:]
+			}
+		}
+		c.ghEnv[name] = e
+	}
+	c.noteHanded(storedOnly(creds), nil)
+	return true
+}
+
+var (
+	reNpmrcHost   = regexp.MustCompile(`//([^/:\s"']+)[^:\s]*:_(authToken|auth|password)`)
+	reNpmrcEnvRef = regexp.MustCompile(`_(?:authToken|auth|password)\s*=\s*\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+)
+
+// credentialKind says which credential file a path is, or "".
+func credentialKind(target string) string {
+	base := path.Base(target)
+	switch {
+	case base == ".pypirc":
+		return "pypirc"
+	case base == ".npmrc" || base == ".yarnrc.yml" || base == ".yarnrc":
+		return "npmrc"
+	case base == "credentials" && strings.Contains(target, ".gem"),
+		base == ".gemrc" || base == ".gemconfig" || strings.HasSuffix(target, "gem/credentials"):
+		return "gem-credentials"
+	case (base == "credentials.toml" || base == "credentials") && strings.Contains(target, "cargo"):
+		return "cargo-credentials"
+	case base == "pub-credentials.json",
+		base == "credentials.json" && (strings.Contains(target, "pub-cache") || strings.Contains(target, "dart") || strings.Contains(target, "Pub")):
+		return "pub-credentials"
+	case strings.EqualFold(base, "nuget.config"):
+		return "nuget-config"
+	}
+	return ""
+}
+
+// credentialFileWrite handles writing a credential file from a secret.
+func (c *ctx) credentialFileWrite(st *model.Step, cmd *model.Command, s *scope, local map[string]*entry) bool {
+	kind, file := "", ""
+	for _, t := range writeTargets(cmd) {
+		if k := credentialKind(t); k != "" {
+			kind, file = k, path.Base(t)
+		}
+	}
+	if kind == "" {
+		return false
+	}
+	words := content(cmd)
+	text := joined(words)
+	registry := fileRegistry(kind, text)
+	if kind == "npmrc" {
+		// `_authToken=${NPM_TOKEN}` written literally: npm expands it from
+		// the environment when it publishes.
+		for _, m := range reNpmrcEnvRef.FindAllStringSubmatch(text, -1) {
+			c.files["npmrc-template"] = append(c.files["npmrc-template"], fileCred{file: m[1], registry: registry})
+		}
+	}
+	for _, w := range words {
+		for _, cr := range storedOnly(c.wordCreds(s, local, w)) {
+			cr = inline(cr, cmd)
+			cr.Via = append(cr.Via, "written to "+file)
+			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
+			c.noteHanded([]Cred{cr}, st)
+		}
+	}
+	return true
+}
+
+// fileRegistry says which registry a credential file's text is for; "" means
+// the family's default, decided by the publish that reads it.
+func fileRegistry(kind, text string) string {
+	switch kind {
+	case "npmrc":
+		if m := reNpmrcHost.FindStringSubmatch(text); m != nil {
+			host := strings.ToLower(m[1])
+			switch {
+			case strings.HasPrefix(host, "registry.npmjs."):
+				return "npm"
+			case host == "npm.pkg.github.com":
+				return "github-packages"
+			default:
+				return "private-registry"
+			}
+		}
+		return "npm"
+	case "gem-credentials":
+		if strings.Contains(text, ":rubygems_api_key:") || strings.Contains(text, "rubygems.org") {
+			return "rubygems"
+		}
+		if strings.Contains(text, ":github:") || strings.Contains(text, "rubygems.pkg.github.com") {
+			return "github-packages"
+		}
+		return "rubygems"
+	case "cargo-credentials":
+		if strings.Contains(text, "[registries") {
+			return "private-registry"
+		}
+		return "crates"
+	case "pub-credentials":
+		return "pubdev"
+	case "pypirc":
+		return ""
+	case "nuget-config":
+		return "nuget"
+	}
+	return ""
+}
+
+// login handles commands that store a credential for later publishes:
+// `poetry config pypi-token.X`, `npm config set //host/:_authToken`,
+// `cargo login`, `nuget setapikey`, `dart pub token add`.
+func (c *ctx) login(st *model.Step, cmd *model.Command, words []model.Word, s *scope, local map[string]*entry) bool {
+	argv := lits(words)
+	name := path.Base(argv[0])
+	store := func(kind, registry, file string, w *model.Word) {
+		if w == nil {
+			return
+		}
+		for _, cr := range storedOnly(c.wordCreds(s, local, *w)) {
+			cr = inline(cr, cmd)
+			cr.Via = append(cr.Via, strings.Join(argv[:min(3, len(argv))], " "))
+			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
+			c.noteHanded([]Cred{cr}, st)
+		}
+	}
+	arg := func(i int) *model.Word {
+		if i < len(words) {
+			return &words[i]
+		}
+		return nil
+	}
+	switch {
+	case name == "poetry" && len(argv) >= 4 && argv[1] == "config":
+		key := argv[2]
+		if len(argv) > 3 && strings.HasPrefix(argv[2], "-") {
+			key = argv[3]
+		}
+		idx := indexOf(argv, key)
+		switch {
+		case strings.HasPrefix(key, "repositories."):
+			if u := arg(idx + 1); u != nil {
+				c.poetry[strings.TrimPrefix(key, "repositories.")] = u.Lit
+			}
+		case strings.HasPrefix(key, "pypi-token."):
+			repo := strings.TrimPrefix(key, "pypi-token.")
+			store("poetry-config", c.poetryRegistry(repo), repo, arg(idx+1))
+		case strings.HasPrefix(key, "http-basic."):
+			repo := strings.TrimPrefix(key, "http-basic.")
+			store("poetry-config", c.poetryRegistry(repo), repo, arg(idx+2))
+		default:
+			return false
+		}
+		return true
+	case (name == "npm" || name == "pnpm" || name == "yarn") && len(argv) >= 3 && (argv[1] == "config" && argv[2] == "set" || argv[1] == "set"):
+		i := 2
+		if argv[1] == "config" {
+			i = 3
+		}
+		key := ""
+		if i < len(argv) {
+			key = argv[i]
+		}
+		if !strings.Contains(key, "_authToken") && !strings.Contains(key, "npmAuthToken") && !strings.Contains(key, "_auth") && !strings.Contains(key, "_password") {
+			if strings.HasPrefix(key, "registry") {
+				if v := arg(i + 1); v != nil {
+					c.registry["npm"] = v.Lit
+				} else if j := strings.IndexByte(key, '='); j > 0 {
+					c.registry["npm"] = key[j+1:]
+				}
+				return true
+			}
+			return false
+		}
+		w := arg(i + 1)
+		if w == nil && strings.Contains(key, "=") {
+			w = &words[i]
+		}
+		store("npmrc", fileRegistry("npmrc", key+"="), ".npmrc", w)
+		return true
+	case name == "cargo" && len(argv) >= 2 && argv[1] == "login":
+		registry := "crates"
+		var tok *model.Word
+		for i := 2; i < len(words); i++ {
+			if argv[i] == "--registry" {
+				registry = "private-registry"
+				i++
+				continue
+			}
+			if !strings.HasPrefix(argv[i], "-") {
+				tok = &words[i]
+			}
+		}
+		if tok == nil {
+			tok = cmd.Stdin
+		}
+		store("cargo-credentials", registry, "cargo login", tok)
+		return true
+	case (name == "nuget" || name == "nuget.exe") && len(argv) >= 3 && strings.EqualFold(argv[1], "setapikey"):
+		store("nuget-config", "nuget", "nuget setapikey", arg(2))
+		return true
+	case name == "dart" && len(argv) >= 4 && argv[1] == "pub" && argv[2] == "token" && argv[3] == "add":
+		for i := 4; i < len(argv); i++ {
+			if argv[i] == "--env-var" && i+1 < len(argv) {
+				if e, ok := lookup2(s, local, argv[i+1]); ok {
+					for _, cr := range storedOnly(e.creds) {
+						c.files["pub-credentials"] = append(c.files["pub-credentials"], fileCred{cred: cr, registry: "pubdev", file: "pub token"})
+					}
+				}
+			}
+		}
+		store("pub-credentials", "pubdev", "pub token", cmd.Stdin)
+		return true
+	}
+	return false
+}
+
+func indexOf(list []string, s string) int {
+	for i, v := range list {
+		if v == s {
+			return i
+		}
+	}
+	return -1
+}
+
+func (c *ctx) poetryRegistry(repo string) string {
+	if repo == "pypi" {
+		return "pypi"
+	}
+	if u, ok := c.poetry[repo]; ok {
+		if reg, ok := c.a.Catalog.Family("pypi").ResolveTarget(u); ok {
+			return reg
+		}
+		return "private-registry"
+	}
+	if reg, ok := c.a.Catalog.Family("pypi").ResolveTarget(repo); ok {
+		return reg
+	}
+	return ""
+}
+
+var (
+	opaqueRunners = map[string]bool{"make": true, "gmake": true, "tox": true, "nox": true, "just": true, "task": true,
+		"invoke": true, "inv": true, "rake": true, "hatch": true, "pdm": true, "mage": true, "earthly": true}
+	interpreters = map[string]bool{"bash": true, "sh": true, "zsh": true, "dash": true, "python": true, "python3": true,
+		"ruby": true, "node": true, "pwsh": true, "powershell": true, "perl": true, "source": true, ".": true}
+)
+
+// indirection handles a command tpscan cannot see into: a script, make, tox,
+// `npm run`. A script present in the checkout is parsed and followed; else a
+// credential handed to it that a publish tool would read is reported at
+// lower confidence.
+func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word, s *scope, local map[string]*entry, via string) {
+	argv := lits(words)
+	name := path.Base(argv[0])
+	desc := strings.Join(argv[:min(3, len(argv))], " ")
+	script := ""
+	switch {
+	case interpreters[name] && len(argv) > 1 && !strings.HasPrefix(argv[1], "-"):
+		script = argv[1]
+	case strings.Contains(argv[0], "/") || strings.HasSuffix(argv[0], ".sh") || strings.HasSuffix(argv[0], ".py"):
+		script = argv[0]
+	case opaqueRunners[name]:
+	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && len(argv) > 1:
+		if argv[1] != "run" && argv[1] != "run-script" && name == "npm" {
+			return
+		}
+	default:
+		if c.depth == 0 && via == "" && !publishWords.MatchString(name) {
+			return
+		}
+	}
+	if script != "" && c.a.ReadFile != nil && c.depth < 3 {
+		rel := path.Clean(strings.TrimPrefix(script, "./"))
+		if c.b != nil || true {
+			if data, ok := c.a.ReadFile(rel); ok && len(data) < 1<<20 {
+				sc := shell.Parse(shell.Input{Text: string(data)})
+				sub := *c
+				sub.depth++
+				sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}}
+				sub.script(st, sc, s, "medium", "script "+rel)
+				c.indirect = append(c.indirect, sub.indirect...)
+				return
+			}
+		}
+	}
+	text := strings.Join(argv, " ") + " " + st.Name + " " + st.ID + " " + c.j.ID + " " + c.j.Name
+	if !publishWords.MatchString(text) {
+		return
+	}
+	byReg := map[string]*Publish{}
+	var order []string
+	add := func(varName string, cr Cred, key string) {
+		reg, ok := c.registryOfVar(varName)
+		conf := "medium"
+		if !ok || !isMethodEnv(c.a.Catalog, varName) {
+			conf = "low"
+		}
+		if !ok {
+			reg, ok = c.a.Catalog.InferRegistry(cr.Name)
+		}
+		if !ok {
+			return
+		}
+		pub := byReg[reg]
+		if pub == nil {
+			pub = &Publish{Pipeline: c.p, Job: c.j, Step: st, Command: cmd, Registry: reg, OIDC: c.oidc,
+				Path: c.path(), Pos: cmd.Pos, Confidence: conf, Indirect: strings.TrimSpace(via + " " + desc),
+				Method: externalMethod(c.a.Catalog, reg), Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
+			byReg[reg] = pub
+			order = append(order, reg)
+		}
+		if conf == "medium" {
+			pub.Confidence = "medium"
+		}
+		pub.Uses = append(pub.Uses, Use{Cred: inline(cr, cmd), Key: key})
+	}
+	// Credentials on the command line: `make publish TOKEN=${{ secrets.X }}`.
+	for _, w := range words[1:] {
+		if i := strings.IndexByte(w.Lit, '='); i > 0 && isName(w.Lit[:i]) {
+			for _, cr := range storedOnly(c.wordCreds(s, local, w)) {
+				add(w.Lit[:i], cr, "arg "+w.Lit[:i])
+			}
+		}
+	}
+	for _, a := range cmd.Assigns {
+		if e, ok := local[a.Name]; ok {
+			for _, cr := range storedOnly(e.creds) {
+				add(a.Name, cr, "env."+a.Name)
+			}
+		}
+	}
+	// Credentials in the environment the command inherits.
+	seen := map[string]bool{}
+	visit := func(nm string, e *entry) {
+		if seen[nm] {
+			return
+		}
+		seen[nm] = true
+		for _, cr := range storedOnly(e.creds) {
+			add(nm, cr, "env."+nm)
+		}
+	}
+	for nm, e := range local {
+		visit(nm, e)
+	}
+	for i := len(s.layers) - 1; i >= 0; i-- {
+		for nm, e := range s.layers[i] {
+			visit(nm, e)
+		}
+	}
+	for _, reg := range order {
+		pub := byReg[reg]
+		sortUses(pub.Uses)
+		c.indirect = append(c.indirect, pub)
+	}
+}
+
+func isMethodEnv(cat *catalog.Catalog, name string) bool {
+	for _, m := range cat.Methods() {
+		if catalog.EnvMatches(m.CredentialEnv, name) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,213 @@
+// Package rules is tpscan's one engine: rules are values (id, name, help, run)
+// over the model, in the manner of golang.org/x/tools/go/analysis and
+// actionlint. Every source fills the model, every output reads the findings;
+// no rule knows where the model came from or where findings go.
+package rules
+
+import (
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tpscan/tpscan/rules/catalog"
+	"github.com/tpscan/tpscan/rules/flow"
+	"github.com/tpscan/tpscan/rules/risk"
+	"github.com/tpscan/tpscan/scanner/model"
+)
+
+// Rule is one check.
+type Rule struct {
+	// ID is stable forever ("TP001"); Name is a readable slug.
+	ID   string
+	Name string
+	// Short is a one-line summary; Help says what, why it matters and how
+	// to fix it.
+	Short string
+	Help  string
+	// Run reports the rule's findings for one repository.
+	Run func(*Pass)
+	// RunOrg, when set, runs once over the whole inventory (organisation
+	// secrets).
+	RunOrg func(*OrgPass)
+}
+
+// All returns every rule in id order.
+func All() []*Rule {
+	rs := []*Rule{
+		StoredTokenPublish,
+		LiteralToken,
+		HalfMigration,
+		UnusedSecret,
+		RejectedTrustedPublishing,
+		ExposedToken,
+	}
+	sort.Slice(rs, func(i, k int) bool { return rs[i].ID < rs[k].ID })
+	return rs
+}
+
+// Lookup returns the rule with the given id or name.
+func Lookup(idOrName string) *Rule {
+	for _, r := range All() {
+		if strings.EqualFold(r.ID, idOrName) || strings.EqualFold(r.Name, idOrName) {
+			return r
+		}
+	}
+	return nil
+}
+
+// Options configure a run.
+type Options struct {
+	// InternalRegistries are URL prefixes of registries that are not public.
+	InternalRegistries []string
+	// ExtraSecretPatterns are extra regular expressions for registry-looking
+	// secret names (used by the unused-secret rule).
+	ExtraSecretPatterns []string
+	// ReadFile reads a file of a repository's checkout, for following a
+	// publish into a script; nil when there is no checkout.
+	ReadFile func(repo *model.Repo, path string) ([]byte, bool)
+	// Workers bounds the parallelism; 0 means GOMAXPROCS.
+	Workers int
+	// Now is the reference time for secret ages and token expiry; nil means
+	// the wall clock (tests fix it).
+	Now func() time.Time
+}
+
+func (o *Options) now() time.Time {
+	if o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
+}
+
+// Pass is what a rule sees for one repository.
+type Pass struct {
+	Inventory *model.Inventory
+	Repo      *model.Repo
+	Flow      *flow.Result
+	Catalog   *catalog.Catalog
+	Options   *Options
+	rule      *Rule
+	out       *[]*Finding
+}
+
+// OrgPass is what an organisation-level rule sees.
+type OrgPass struct {
+	Inventory *model.Inventory
+	// Flows are the flow results of every repository, by repository name.
+	Flows   map[string]*flow.Result
+	Catalog *catalog.Catalog
+	Options *Options
+	rule    *Rule
+	out     *[]*Finding
+}
+
+// Report adds a finding; the engine fills rule, score and fingerprint.
+func (p *Pass) Report(f *Finding, stepKey string) {
+	finish(p.rule, f, stepKey)
+	*p.out = append(*p.out, f)
+}
+
+// Report adds an organisation-level finding.
+func (p *OrgPass) Report(f *Finding, stepKey string) {
+	finish(p.rule, f, stepKey)
+	*p.out = append(*p.out, f)
+}
+
+func finish(r *Rule, f *Finding, stepKey string) {
+	f.Rule, f.RuleName = r.ID, r.Name
+	f.Score = risk.Total(f.Factors)
+	f.Severity = band(f.Score)
+	if f.Confidence == "" {
+		f.Confidence = "high"
+	}
+	if f.EndLine == 0 {
+		f.EndLine = f.Line
+	}
+	if f.Column == 0 && f.Line > 0 {
+		f.Column = 1
+	}
+	if f.EndColumn == 0 {
+		f.EndColumn = f.Column
+	}
+	f.Fingerprint = f.fingerprint(stepKey)
+}
+
+// Run runs the rules over an inventory and returns the findings sorted by
+// score, with duplicate fingerprints merged.
+func Run(inv *model.Inventory, rs []*Rule, cat *catalog.Catalog, opts *Options) []*Finding {
+	if opts == nil {
+		opts = &Options{}
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	results := make([][]*Finding, len(inv.Repos))
+	flows := make([]*flow.Result, len(inv.Repos))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				repo := inv.Repos[i]
+				an := &flow.Analyzer{Catalog: cat, Repo: repo, InternalRegistries: opts.InternalRegistries}
+				if opts.ReadFile != nil && repo.Root != "" {
+					an.ReadFile = func(p string) ([]byte, bool) { return opts.ReadFile(repo, p) }
+				}
+				fr := an.Analyze()
+				flows[i] = fr
+				var out []*Finding
+				for _, r := range rs {
+					if r.Run == nil {
+						continue
+					}
+					r.Run(&Pass{Inventory: inv, Repo: repo, Flow: fr, Catalog: cat, Options: opts, rule: r, out: &out})
+				}
+				results[i] = out
+			}
+		}()
+	}
+	for i := range inv.Repos {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	var all []*Finding
+	for _, r := range results {
+		all = append(all, r...)
+	}
+	byName := make(map[string]*flow.Result, len(flows))
+	for i, fr := range flows {
+		byName[inv.Repos[i].Name] = fr
+	}
+	for _, r := range rs {
+		if r.RunOrg != nil {
+			r.RunOrg(&OrgPass{Inventory: inv, Flows: byName, Catalog: cat, Options: opts, rule: r, out: &all})
+		}
+	}
+	all = dedupe(all)
+	sort.SliceStable(all, func(i, k int) bool { return Less(all[i], all[k]) })
+	return all
+}
+
+// dedupe keeps one finding per fingerprint (the highest scored): the same
+// credential can be reached twice, e.g. through two callers of one workflow.
+func dedupe(fs []*Finding) []*Finding {
+	best := map[string]int{}
+	out := fs[:0]
+	for _, f := range fs {
+		if i, ok := best[f.Fingerprint]; ok {
+			if f.Score > out[i].Score {
+				out[i] = f
+			}
+			continue
+		}
+		best[f.Fingerprint] = len(out)
+		out = append(out, f)
+	}
+	return out
+}
