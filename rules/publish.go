@@ -52,7 +52,7 @@ func methodName(pub *flow.Publish) string {
 	if pub.Method == nil {
 		return "a publish"
 	}
-	if pub.Confidence == "low" || pub.Indirect != "" && pub.Command == nil {
+	if pub.Inferred {
 		return "a " + RegistryName(pub.Registry) + " publish"
 	}
 	return pub.Method.Name
@@ -62,14 +62,8 @@ func methodID(pub *flow.Publish) string {
 	if pub.Method == nil {
 		return ""
 	}
-	if pub.Confidence == "low" {
+	if pub.Inferred {
 		return "inferred"
-	}
-	if pub.Indirect != "" && pub.Command != nil && strings.HasPrefix(pub.Indirect, "script ") {
-		return pub.Method.ID
-	}
-	if pub.Indirect != "" {
-		return "indirect"
 	}
 	return pub.Method.ID
 }
@@ -90,6 +84,13 @@ func publishFindings(pass *Pass, pub *flow.Publish, base risk.Factor, message fu
 		}
 		reported++
 		pass.Report(publishFinding(pass, pub, u, users, base, message(pub, u)), stepKey(pub))
+		for _, alt := range pub.AltRegistries {
+			other := *pub
+			other.Registry, other.AltRegistries = alt, nil
+			f := publishFinding(pass, &other, u, users, base, message(&other, u)+" (the target is a caller's input: it may be "+RegistryName(alt)+")")
+			f.Confidence = "medium"
+			pass.Report(f, stepKey(pub))
+		}
 	}
 	if reported == 0 && len(users) > 0 {
 		// Only a user name secret is visible (the password comes from a

@@ -365,6 +365,8 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		if argv[1] != "run" && argv[1] != "run-script" && name == "npm" {
 			return
 		}
+	case strings.Contains(argv[0], "${{"):
+		// `run: ${{ inputs.command }}`: the caller decides what runs.
 	default:
 		if c.depth == 0 && via == "" && !publishWords.MatchString(name) {
 			return
@@ -388,6 +390,12 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	if !publishWords.MatchString(text) {
 		return
 	}
+	// A check, a test or a dry run that happens to see the token does not
+	// publish; it is reported as an exposure instead.
+	cmdText := strings.Join(argv, " ") + " " + st.Name + " " + st.ID
+	if checkWords.MatchString(cmdText) && !strongPublishWords.MatchString(cmdText) {
+		return
+	}
 	byReg := map[string]*Publish{}
 	var order []string
 	add := func(varName string, cr Cred, key string) {
@@ -396,17 +404,18 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		if !ok || !isMethodEnv(c.a.Catalog, varName) {
 			conf = "low"
 		}
-		if !ok {
-			reg, ok = c.a.Catalog.InferRegistry(cr.Name)
+		if r2, ok2 := c.a.Catalog.InferRegistry(cr.Name); ok2 && (!ok || catalog.FamilyOf(r2) == catalog.FamilyOf(reg)) {
+			reg, ok = c.a.refine(r2, varName), true
 		}
 		if !ok {
 			return
 		}
+		reg = c.a.refine(reg, argv[1:]...)
 		pub := byReg[reg]
 		if pub == nil {
 			pub = &Publish{Pipeline: c.p, Job: c.j, Step: st, Command: cmd, Registry: reg, OIDC: c.oidc,
 				Path: c.path(), Pos: cmd.Pos, Confidence: conf, Indirect: strings.TrimSpace(via + " " + desc),
-				Method: externalMethod(c.a.Catalog, reg), Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
+				Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
 			byReg[reg] = pub
 			order = append(order, reg)
 		}
@@ -455,6 +464,11 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		c.indirect = append(c.indirect, pub)
 	}
 }
+
+var (
+	checkWords         = regexp.MustCompile(`(?i)check|verify|validate|lint|test|doctor|dry[-_]?run|audit|preflight`)
+	strongPublishWords = regexp.MustCompile(`(?i)publish|upload|deploy`)
+)
 
 func isMethodEnv(cat *catalog.Catalog, name string) bool {
 	for _, m := range cat.Methods() {

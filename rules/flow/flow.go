@@ -91,6 +91,13 @@ type Publish struct {
 	// sits in a reusable workflow reached through a call.
 	CallJob *model.Job
 	Caller  *model.Pipeline
+	// AltRegistries are other registries the publish may reach: a reusable
+	// workflow whose target is a caller's input can publish to PyPI or
+	// TestPyPI.
+	AltRegistries []string
+	// Inferred is true when Method only stands for "a publish of that
+	// registry": the real command is out of sight.
+	Inferred bool
 	DryRun  bool
 }
 
@@ -550,19 +557,24 @@ func (a *Analyzer) externalCall(res *Result, p *model.Pipeline, j *model.Job, b 
 				continue
 			}
 			reg, ok := a.Catalog.InferRegistry(sv.Name)
-			if !ok {
-				reg, ok = a.Catalog.InferRegistry(cr.Name)
+			if r2, ok2 := a.Catalog.InferRegistry(cr.Name); ok2 && (!ok || catalog.FamilyOf(r2) == catalog.FamilyOf(reg)) {
+				reg, ok = a.refine(r2, sv.Name), true
 			}
 			if !ok {
 				continue
 			}
 			if calleeOK && catalog.FamilyOf(calleeReg) == catalog.FamilyOf(reg) {
-				reg = calleeReg
+				reg = a.refine(reg, calleeReg)
+			}
+			for _, in := range j.Call.Inputs {
+				if len(in.Value.Refs) == 0 {
+					reg = a.refine(reg, in.Value.Raw)
+				}
 			}
 			res.Publishes = append(res.Publishes, &Publish{
 				Pipeline: p, Job: j, Registry: reg, Uses: []Use{{Cred: cr, Key: "secrets." + sv.Name}},
 				OIDC: b.oidc, Path: p.File.Path, Pos: j.Call.Pos, Confidence: "low",
-				Indirect: "reusable workflow " + b.callee, Method: externalMethod(a.Catalog, reg),
+				Indirect: "reusable workflow " + b.callee, Method: externalMethod(a.Catalog, reg), Inferred: true,
 			})
 		}
 	}
@@ -572,12 +584,34 @@ func (a *Analyzer) externalCall(res *Result, p *model.Pipeline, j *model.Job, b 
 		res.Publishes = append(res.Publishes, &Publish{
 			Pipeline: p, Job: j, Registry: calleeReg, Uses: []Use{{Cred: cr, Key: "secrets: inherit"}},
 			OIDC: b.oidc, Path: p.File.Path, Pos: j.Call.Pos, Confidence: "low",
-			Indirect: "reusable workflow " + b.callee, Method: externalMethod(a.Catalog, calleeReg),
+			Indirect: "reusable workflow " + b.callee, Method: externalMethod(a.Catalog, calleeReg), Inferred: true,
 		})
 	}
 	if j.Call.Inherit {
 		res.InheritAll = true
 	}
+}
+
+// refine narrows a registry within its family from other evidence: a
+// TestPyPI-looking name or target makes a PyPI publish a TestPyPI one.
+func (a *Analyzer) refine(reg string, texts ...string) string {
+	if catalog.FamilyOf(reg) != "pypi" {
+		return reg
+	}
+	for _, t := range texts {
+		if r, ok := a.Catalog.InferRegistryFromText(t); ok && r == "testpypi" {
+			return "testpypi"
+		}
+		if f := a.Catalog.Family("pypi"); f != nil {
+			if r, ok := f.ResolveTarget(t); ok && r == "testpypi" {
+				return "testpypi"
+			}
+		}
+		if strings.Contains(t, "test.pypi.org") {
+			return "testpypi"
+		}
+	}
+	return reg
 }
 
 // externalMethod is the catalogue's first method of a registry, standing for

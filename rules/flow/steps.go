@@ -216,6 +216,14 @@ func (c *ctx) callJob() *model.Job {
 // target sets a publish's registry from a target value.
 func (c *ctx) target(pub *Publish, s *scope, v model.Value) {
 	if len(v.Refs) > 0 {
+		// A URL whose host is literal: https://jazzband.co/projects/${{ x }}/upload.
+		if host := literalURLPrefix(v.Raw); host != "" {
+			c.targetLiteral(pub, host)
+			if !pub.TargetDynamic {
+				return
+			}
+			pub.TargetDynamic = false
+		}
 		// An input of a reusable workflow bound by a caller resolves.
 		if c.b != nil && len(v.Refs) == 1 && v.Refs[0].Kind == "inputs" {
 			if in, ok := c.b.inputs[v.Refs[0].Name]; ok && len(in.Value.Refs) == 0 {
@@ -229,10 +237,40 @@ func (c *ctx) target(pub *Publish, s *scope, v model.Value) {
 				return
 			}
 		}
-		pub.TargetDynamic = true
+		c.dynamicTarget(pub, v.Refs)
 		return
 	}
 	c.targetLiteral(pub, v.Raw)
+}
+
+// dynamicTarget marks a target tpscan cannot resolve. In a reusable workflow
+// read on its own, an input decides: for PyPI that may as well be TestPyPI.
+func (c *ctx) dynamicTarget(pub *Publish, refs []model.Ref) {
+	pub.TargetDynamic = true
+	if c.b != nil || !c.p.Reusable || pub.Method == nil || pub.Method.Family != "pypi" {
+		return
+	}
+	for _, r := range refs {
+		if r.Kind == "inputs" && pub.Registry == "pypi" {
+			pub.AltRegistries = []string{"testpypi"}
+		}
+	}
+}
+
+// literalURLPrefix returns scheme://host/ of a URL written before any
+// expression, or "".
+func literalURLPrefix(raw string) string {
+	raw = strings.TrimSpace(raw)
+	i := strings.Index(raw, "://")
+	if i <= 0 {
+		return ""
+	}
+	rest := raw[i+3:]
+	end := strings.IndexAny(rest, "/$")
+	if end <= 0 || rest[end] == '$' {
+		return ""
+	}
+	return raw[:i+3+end+1]
 }
 
 func (c *ctx) targetLiteral(pub *Publish, raw string) {
@@ -332,7 +370,7 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 		}
 		pub := &Publish{Pipeline: c.p, Job: c.j, Step: st, Registry: reg, Uses: []Use{u}, OIDC: c.oidc,
 			Path: c.path(), Pos: st.UsesPos, Confidence: "low", Indirect: "action " + st.Uses,
-			Method: externalMethod(c.a.Catalog, reg), Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
+			Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
 		c.emit(pub)
 	}
 }
@@ -640,16 +678,19 @@ func (c *ctx) commandPublish(st *model.Step, cmd *model.Command, words []model.W
 		pub.Uses = append(pub.Uses, c.envUses(s, local, m.UserEnv, true)...)
 	}
 	if len(m.EnvNeedsNpmrc) > 0 {
-		// npm does not read NPM_TOKEN itself; only through an .npmrc.
-		var keep []Use
+		// npm does not read NPM_TOKEN itself, only through an .npmrc that
+		// names it; a project .npmrc out of sight usually does. Without
+		// seeing one, the publish is only probably authenticated by it.
+		onlyImplied := len(pub.Uses) > 0
 		for _, u := range pub.Uses {
 			name := strings.TrimPrefix(u.Key, "env.")
-			if strings.HasPrefix(u.Key, "env.") && catalog.EnvMatches(m.EnvNeedsNpmrc, name) && !c.npmrcNames(name) {
-				continue
+			if !(strings.HasPrefix(u.Key, "env.") && catalog.EnvMatches(m.EnvNeedsNpmrc, name) && !c.npmrcNames(name)) {
+				onlyImplied = false
 			}
-			keep = append(keep, u)
 		}
-		pub.Uses = keep
+		if onlyImplied && pub.Confidence == "high" {
+			pub.Confidence = "medium"
+		}
 	}
 	for _, kind := range m.CredentialFiles {
 		for _, fc := range c.files[kind] {
@@ -730,7 +771,7 @@ func (c *ctx) targetFromWord(pub *Publish, s *scope, local map[string]*entry, w 
 			}
 		}
 	}
-	pub.TargetDynamic = true
+	c.dynamicTarget(pub, w.Refs)
 }
 
 // poetryTarget resolves `-r NAME` through `poetry config repositories.NAME URL`.
