@@ -68,7 +68,17 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 			if f.Suppressed && !opts.ShowSuppressed {
 				continue
 			}
-			fmt.Fprintf(w, "\n%s %s:%d  %s (%d, %s)\n  %s\n", f.Rule, f.Path, f.Line, f.RuleName, f.Score, f.Severity, f.Message)
+			loc := f.Path
+			if f.Line > 0 {
+				loc = fmt.Sprintf("%s:%d", f.Path, f.Line)
+			}
+			if f.Repo != "" {
+				loc = strings.TrimSpace(f.Repo + " " + loc)
+			}
+			if loc == "" {
+				loc = "(organisation)"
+			}
+			fmt.Fprintf(w, "\n%s %s  %s (%d, %s)\n  %s\n", f.Rule, loc, f.RuleName, f.Score, f.Severity, f.Message)
 			for _, fa := range f.Factors {
 				fmt.Fprintf(w, "    %+4d  %-24s %s\n", fa.Points, fa.Name, fa.Reason)
 			}

@@ -133,7 +133,7 @@ func publishFinding(pass *Pass, pub *flow.Publish, u flow.Use, users []string, b
 	if pub.Method != nil {
 		f.Fix = pub.Method.TrustedPublishing
 	}
-	f.ManualSteps = manualSteps(pub.Registry, pub.Pipeline, pub.Job, f.Secrets, pub.Caller)
+	f.ManualSteps = manualSteps(pub.Registry, pub.Pipeline, pub.Job, f.Secrets, pub.Caller, cr.Kind == "call-secret")
 	setEnd(pass.Repo, f)
 	return f
 }

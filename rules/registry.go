@@ -46,12 +46,16 @@ var publisherWhere = map[string]string{
 }
 
 // manualSteps are the steps outside the repository for a migration.
-func manualSteps(registry string, p *model.Pipeline, j *model.Job, secrets []string, caller *model.Pipeline) []string {
+func manualSteps(registry string, p *model.Pipeline, j *model.Job, secrets []string, caller *model.Pipeline, callSecret bool) []string {
 	var steps []string
 	if where, ok := publisherWhere[registry]; ok {
 		wf := path.Base(p.File.Path)
 		if caller != nil && (registry == "npm" || registry == "crates") {
 			wf = path.Base(caller.File.Path) // these registries match the top-level caller
+		}
+		if caller != nil && (registry == "pypi" || registry == "testpypi") {
+			steps = append(steps, fmt.Sprintf("PyPI matches the reusable workflow %s only in the same repository and its docs call this unsupported: the safe route is to move the publish job into %s and register that file.", path.Base(p.File.Path), path.Base(caller.File.Path)))
+			wf = path.Base(caller.File.Path)
 		}
 		env := ""
 		if j != nil && j.Environment != "" {
@@ -66,10 +70,14 @@ func manualSteps(registry string, p *model.Pipeline, j *model.Job, secrets []str
 		}
 	}
 	for _, s := range secrets {
-		if s == "" || s == "*" {
-			continue
+		switch {
+		case s == "" || s == "*":
+			steps = append(steps, "Delete the registry token among the secrets this job inherits, once a release has gone through trusted publishing.")
+		case callSecret:
+			steps = append(steps, fmt.Sprintf("Delete the stored secret that callers pass as %s, once a release has gone through trusted publishing.", s))
+		default:
+			steps = append(steps, fmt.Sprintf("Delete the stored secret %s once a release has gone through trusted publishing.", s))
 		}
-		steps = append(steps, fmt.Sprintf("Delete the stored secret %s once a release has gone through trusted publishing.", s))
 	}
 	if u, ok := revokeURL[registry]; ok {
 		steps = append(steps, fmt.Sprintf("Revoke the long-lived %s token at %s.", RegistryName(registry), u))

@@ -379,7 +379,10 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 				sc := shell.Parse(shell.Input{Text: string(data)})
 				sub := *c
 				sub.depth++
-				sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}}
+				if sub.reportAs == nil {
+					sub.reportAs = c.p
+				}
+				sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}, Triggers: c.p.Triggers, Permissions: c.p.Permissions}
 				sub.script(st, sc, s, "medium", "script "+rel)
 				c.indirect = append(c.indirect, sub.indirect...)
 				return

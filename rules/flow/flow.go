@@ -145,7 +145,23 @@ func (a *Analyzer) Analyze() *Result {
 	a.handedOrder = nil
 	a.consumed = map[string]bool{}
 	a.consumedName = map[string]bool{}
+	// A reusable workflow called from this repository is analysed through
+	// its callers, which say which stored secrets it gets; on its own only
+	// when nothing here calls it.
+	called := map[string]bool{}
 	for _, p := range a.Repo.Pipelines {
+		for _, j := range p.Jobs {
+			if j.Call != nil && j.Call.Local {
+				if callee := a.findPipeline(strings.TrimPrefix(j.Call.Uses, "./")); callee != nil && callee != p {
+					called[callee.File.Path] = true
+				}
+			}
+		}
+	}
+	for _, p := range a.Repo.Pipelines {
+		if called[p.File.Path] {
+			continue
+		}
 		a.pipeline(res, p, nil)
 	}
 	a.reportExposures(res)
@@ -234,6 +250,9 @@ type ctx struct {
 	depth    int
 	// compositeInputs binds a local composite action's inputs.
 	compositeInputs map[string]*entry
+	// reportAs is the workflow a publish found in a followed script is
+	// reported under.
+	reportAs *model.Pipeline
 }
 
 type fileCred struct {

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"path"
+	"strconv"
 	"regexp"
 	"strings"
 
@@ -308,6 +309,9 @@ func (c *ctx) targetLiteral(pub *Publish, raw string) {
 
 // emit records a publish and marks its credentials consumed.
 func (c *ctx) emit(pub *Publish) {
+	if c.reportAs != nil {
+		pub.Pipeline = c.reportAs
+	}
 	pub.Uses = dedupeUses(pub.Uses)
 	c.consume(pub.Uses)
 	c.res.Publishes = append(c.res.Publishes, pub)
@@ -316,15 +320,18 @@ func (c *ctx) emit(pub *Publish) {
 	_ = path.Base
 }
 
+// dedupeUses keeps one use per credential: GEM_HOST_API_KEY read directly
+// and the credentials file written from it are one token reaching one publish.
 func dedupeUses(uses []Use) []Use {
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	out := uses[:0]
 	for _, u := range uses {
-		k := u.Key + "\x00" + credKey(u.Cred)
-		if seen[k] {
+		k := credKey(u.Cred) + "\x00" + strconv.FormatBool(u.User)
+		if i, ok := seen[k]; ok {
+			out[i].Cred.Via = append(out[i].Cred.Via, "also "+u.Key)
 			continue
 		}
-		seen[k] = true
+		seen[k] = len(out)
 		out = append(out, u)
 	}
 	return out

@@ -10,6 +10,9 @@ import (
 type candidate struct {
 	start, end int
 	kind       string
+	// needRefreshKey asks Find to accept the candidate only if a
+	// refreshToken key is near it.
+	needRefreshKey bool
 }
 
 // detector finds one kind of token. Find looks for needle with bytes.Index,
@@ -62,6 +65,7 @@ func Find(content []byte) []Match {
 	if len(cands) == 0 {
 		return nil
 	}
+	around := &surroundings{b: content}
 	slices.SortFunc(cands, func(a, b candidate) int {
 		if a.start != b.start {
 			return a.start - b.start
@@ -74,12 +78,18 @@ func Find(content []byte) []Match {
 		if c.start < last {
 			continue // overlaps a token already kept
 		}
+		if around.isReference(c.start) || c.needRefreshKey && !around.refreshKeyNear(c.start, c.end) {
+			continue
+		}
 		m, ok := newMatch(content, c)
 		if !ok {
 			continue
 		}
 		matches = append(matches, m)
 		last = c.end
+	}
+	if len(matches) == 0 {
+		return nil
 	}
 	setPositions(content, matches)
 	return matches
@@ -96,7 +106,7 @@ func scan(b []byte, d *detector, out []candidate) []candidate {
 		at := from + i
 		from = at + 1
 		c, ok := d.match(b, at)
-		if !ok || isReference(b, c.start) {
+		if !ok {
 			continue
 		}
 		c.kind = d.kind
@@ -122,25 +132,104 @@ func setPositions(b []byte, ms []Match) {
 	}
 }
 
+// surroundings answers questions about the text around candidates. Its
+// indexes are built on first use, once per Find call, so that the cost per
+// candidate is a binary search plus a vectorised scan of at most
+// nearWindow bytes, and inputs without candidates never pay for them.
+type surroundings struct {
+	b []byte
+
+	opensBuilt bool
+	exprOpens  []int // offsets of "${{"
+	varOpens   []int // offsets of "${" not followed by '{'
+
+	keysBuilt   bool
+	refreshKeys []int // offsets of "refreshtoken", any case
+}
+
 // isReference reports whether the token starting at start is part of a
 // variable reference ($VAR, ${VAR}) or a ${{ ... }} expression, which the
 // workflow evaluates rather than stores.
-func isReference(b []byte, start int) bool {
-	if start > 0 && b[start-1] == '$' {
+func (s *surroundings) isReference(start int) bool {
+	if start > 0 && s.b[start-1] == '$' {
 		return true
 	}
-	// The window bounds the work per token, so that a long minified line
-	// full of tokens stays linear.
-	win := b[max(0, start-nearWindow):start]
-	seg := win[bytes.LastIndexByte(win, '\n')+1:]
-	if k := bytes.LastIndex(seg, []byte("${")); k >= 0 && bytes.IndexByte(seg[k:], '}') < 0 {
-		return true
+	s.buildOpens()
+	lo := max(0, start-nearWindow)
+	if o, ok := lastIn(s.varOpens, lo, start); ok {
+		seg := s.b[o:start]
+		if bytes.IndexByte(seg, '\n') < 0 && bytes.IndexByte(seg, '}') < 0 {
+			return true
+		}
 	}
 	// Expressions may span lines in YAML block scalars.
-	if k := bytes.LastIndex(win, []byte("${{")); k >= 0 && !bytes.Contains(win[k:], []byte("}}")) {
+	if o, ok := lastIn(s.exprOpens, lo, start); ok && !bytes.Contains(s.b[min(o+3, start):start], []byte("}}")) {
 		return true
 	}
 	return false
+}
+
+func (s *surroundings) buildOpens() {
+	if s.opensBuilt {
+		return
+	}
+	s.opensBuilt = true
+	for from := 0; ; {
+		i := bytes.Index(s.b[from:], []byte("${"))
+		if i < 0 {
+			return
+		}
+		o := from + i
+		if o+2 < len(s.b) && s.b[o+2] == '{' {
+			s.exprOpens = append(s.exprOpens, o)
+		} else {
+			s.varOpens = append(s.varOpens, o)
+		}
+		from = o + 2
+	}
+}
+
+// refreshKeyNear reports whether "refreshToken" (any case) occurs within
+// nearWindow bytes of the span [start, end).
+func (s *surroundings) refreshKeyNear(start, end int) bool {
+	const key = "refreshtoken"
+	if !s.keysBuilt {
+		s.keysBuilt = true
+		folded := asciiLower(s.b)
+		for from := 0; ; {
+			i := bytes.Index(folded[from:], []byte(key))
+			if i < 0 {
+				break
+			}
+			s.refreshKeys = append(s.refreshKeys, from+i)
+			from += i + len(key)
+		}
+	}
+	lo, hi := max(0, start-nearWindow), min(len(s.b), end+nearWindow)
+	i, _ := slices.BinarySearch(s.refreshKeys, lo)
+	return i < len(s.refreshKeys) && s.refreshKeys[i]+len(key) <= hi
+}
+
+// lastIn returns the last offset in the sorted list that lies in [lo, hi).
+func lastIn(list []int, lo, hi int) (int, bool) {
+	i, _ := slices.BinarySearch(list, hi)
+	if i == 0 || list[i-1] < lo {
+		return 0, false
+	}
+	return list[i-1], true
+}
+
+// asciiLower returns a copy of b with ASCII letters lowered; unlike
+// bytes.ToLower it never changes the length, so offsets carry over.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 func isAlnum(c byte) bool {
@@ -248,11 +337,8 @@ func matchPubAccess(b []byte, at int) (candidate, bool) {
 	if !ok {
 		return c, false
 	}
-	if keyBefore(b, at, "accesstoken") ||
-		containsFold(b[max(0, at-nearWindow):min(len(b), c.end+nearWindow)], "refreshtoken") {
-		return c, true
-	}
-	return candidate{}, false
+	c.needRefreshKey = !keyBefore(b, at, "accesstoken")
+	return c, true
 }
 
 // matchRubyGemsLegacy accepts the unprefixed 32-hex key that follows the
@@ -277,13 +363,15 @@ func matchNPMLegacy(b []byte, at int) (candidate, bool) {
 	if !isUUID(b, s) || after(b, s+36, isB64URL) {
 		return candidate{}, false
 	}
-	digits := make([]byte, 0, 32)
+	var digits [32]byte
+	n := 0
 	for _, c := range b[s : s+36] {
 		if c != '-' {
-			digits = append(digits, c|0x20) // fold case so "A" and "a" count as one symbol
+			digits[n] = c | 0x20 // fold case so "A" and "a" count as one symbol
+			n++
 		}
 	}
-	if isPlaceholder(digits, true) {
+	if isPlaceholder(digits[:], true) {
 		return candidate{}, false
 	}
 	return candidate{start: s, end: s + 36}, true
@@ -341,18 +429,6 @@ func keyBefore(b []byte, at int, key string) bool {
 		return false
 	}
 	return !before(b, s, isWord)
-}
-
-// containsFold reports whether b contains the lower-case ASCII word,
-// ignoring case.
-func containsFold(b []byte, word string) bool {
-	first, upper := word[0], word[0]-'a'+'A'
-	for i := 0; i+len(word) <= len(b); i++ {
-		if (b[i] == first || b[i] == upper) && bytes.EqualFold(b[i:i+len(word)], []byte(word)) {
-			return true
-		}
-	}
-	return false
 }
 
 // kindRegistry maps the kinds with a fixed registry; PyPI tokens get theirs

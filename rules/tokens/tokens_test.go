@@ -25,6 +25,7 @@ var findCases = []findCase{
 	// One token of every registry in a realistic setting.
 	{"npm env", "env:\n  NODE_AUTH_TOKEN: {npm}\n", []string{"npm"}},
 	{"npmrc token", "//registry.npmjs.org/:_authToken={npm}\n", []string{"npm"}},
+	{"npmrc token quoted", `_authToken="{npm}"`, []string{"npm"}},
 	{"npmrc legacy uuid", "//registry.npmjs.org/:_authToken={npmuuid}\nalways-auth=true\n", []string{"npmuuid"}},
 	{"npmrc legacy spaced quoted", `_authToken = "{npmuuid}"`, []string{"npmuuid"}},
 	{"rubygems credentials", "---\n:rubygems_api_key: {rubygems}\n", []string{"rubygems"}},
@@ -282,6 +283,8 @@ func TestClassify(t *testing.T) {
 		{"placeholder", "npm_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},
 		{"expression", "${{ secrets.NPM_TOKEN }}"},
 		{"crates trusted publishing", "cio_tp_" + fx["rglegacy"].value},
+		{"pypi placeholder", "pypi-AgEIcHlwaS5vcmc" + strings.Repeat("X", 80)},
+		{"legacy uuid", fx["npmuuid"].value},
 	}
 	for _, tc := range rejects {
 		if m, ok := Classify(tc.value); ok {
@@ -354,6 +357,7 @@ func TestNoLeaks(t *testing.T) {
 			fmt.Sprintf("%x", m), fmt.Sprintf("%q", m), fmt.Sprintf("%s", m), fmt.Sprintf("%v", &m),
 			fmt.Sprint([]Match{m}), fmt.Sprintf("%+v", wrapper{m}), fmt.Sprintf("%#v", wrapper{m}),
 			fmt.Sprintf("%+v", Exported{m}), fmt.Sprintf("%#v", Exported{m}), fmt.Sprintf("%+v", map[string]Match{"k": m}),
+			fmt.Sprintf("%p", m), fmt.Sprintf("%T %10.3v %-8s", m, m, m), fmt.Sprintf("%v", []any{m, &m}),
 		}
 		if _, err := DecodePyPI(m.Secret()); err != nil {
 			outs = append(outs, err.Error())

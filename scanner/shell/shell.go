@@ -164,6 +164,7 @@ func (c *converter) stmt(s *syntax.Stmt, stdin *model.Word) {
 		c.redirects(cmd, s.Redirs)
 		c.out = append(c.out, cmd)
 		c.nested(x.Args)
+		c.nestedAssigns(x.Assigns)
 	case *syntax.DeclClause:
 		cmd := &model.Command{Pos: c.pos(s.Pos()), End: c.pos(s.End())}
 		variant := ""
@@ -188,6 +189,7 @@ func (c *converter) stmt(s *syntax.Stmt, stdin *model.Word) {
 		}
 		c.redirects(cmd, s.Redirs)
 		c.out = append(c.out, cmd)
+		c.nestedAssigns(x.Args)
 	case *syntax.BinaryCmd:
 		if x.Op == syntax.Pipe || x.Op == syntax.PipeAll {
 			c.stmt(x.X, stdin)
@@ -234,6 +236,14 @@ func (c *converter) nested(words []*syntax.Word) {
 			}
 			return true
 		})
+	}
+}
+
+func (c *converter) nestedAssigns(as []*syntax.Assign) {
+	for _, a := range as {
+		if a.Value != nil {
+			c.nested([]*syntax.Word{a.Value})
+		}
 	}
 }
 
