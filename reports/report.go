@@ -19,10 +19,10 @@ const SchemaVersion = 1
 
 // Report is the whole result of one scan.
 type Report struct {
-	SchemaVersion int    `json:"schema_version"`
-	Tool          Tool   `json:"tool"`
-	Target        string `json:"target,omitempty"`
-	Summary       Summary `json:"summary"`
+	SchemaVersion int              `json:"schema_version"`
+	Tool          Tool             `json:"tool"`
+	Target        string           `json:"target,omitempty"`
+	Summary       Summary          `json:"summary"`
 	Findings      []*rules.Finding `json:"findings"`
 	// Errors lists everything that could not be fully read. It is never
 	// dropped: a clean report with errors is not a clean bill of health.

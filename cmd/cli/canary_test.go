@@ -18,7 +18,7 @@ import (
 // they must be found, and must never appear in any output.
 type canaries struct {
 	pypi, testpypi, rubygems, npm, crates, nuget, pubRefresh, pubAccess string
-	inventorySecret, variable                                       string
+	inventorySecret, variable                                           string
 }
 
 func randString(r *rand.Rand, alphabet string, n int) string {

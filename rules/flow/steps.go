@@ -2,8 +2,8 @@ package flow
 
 import (
 	"path"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tpscan/tpscan/rules/catalog"

@@ -9,6 +9,6 @@ func parseGitLab(f *model.File, include func(string) (*model.File, bool)) (*mode
 	return nil, nil
 }
 func parseComposite(f *model.File) (*model.Pipeline, error) { return nil, nil }
-func gitLabErrorPos(err error) (int, int, string, bool) { return 0, 0, "", false }
-func looksLikeAction(b []byte) bool                      { return false }
-func looksGitLab(b []byte) bool                          { return false }
+func gitLabErrorPos(err error) (int, int, string, bool)     { return 0, 0, "", false }
+func looksLikeAction(b []byte) bool                         { return false }
+func looksGitLab(b []byte) bool                             { return false }
