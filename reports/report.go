@@ -72,8 +72,11 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 		}
 		return a.Line < b.Line
 	})
-	s := Summary{Repositories: len(inv.Repos), BySeverity: map[string]int{}, ByRule: map[string]int{}, ByRegistry: map[string]int{}, Errors: len(inv.Coverage)}
+	s := Summary{BySeverity: map[string]int{}, ByRule: map[string]int{}, ByRegistry: map[string]int{}, Errors: len(inv.Coverage)}
 	for _, repo := range inv.Repos {
+		if !repo.Loose {
+			s.Repositories++
+		}
 		s.Files += len(repo.Files)
 		s.Pipelines += len(repo.Pipelines)
 	}

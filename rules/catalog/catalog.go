@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -97,7 +98,20 @@ type Catalog struct {
 	actions  []*Method
 	commands map[string][]*Method // by program name
 	programs []string
+	methods  []*Method
+	// Memoised answers: the same action names and secret names come up in
+	// thousands of workflows.
+	actionCache sync.Map // string -> *Method (nil stored as noMethod)
+	inferCache  sync.Map // string -> inferred
+	envCache    sync.Map // string -> *Method
 }
+
+type inferred struct {
+	registry string
+	ok       bool
+}
+
+var noMethod = &Method{}
 
 // Load parses the embedded catalogue. It fails only on a bug in the data,
 // which the tests catch.
@@ -158,6 +172,9 @@ func Load() (*Catalog, error) {
 		c.programs = append(c.programs, p)
 	}
 	sort.Strings(c.programs)
+	for _, f := range c.Families {
+		c.methods = append(c.methods, f.Methods...)
+	}
 	return c, nil
 }
 
@@ -178,12 +195,74 @@ func (c *Catalog) Programs() []string { return c.programs }
 func (c *Catalog) Family(name string) *Family { return c.byFamily[name] }
 
 // Methods returns every method, in catalogue order.
-func (c *Catalog) Methods() []*Method {
-	var out []*Method
-	for _, f := range c.Families {
-		out = append(out, f.Methods...)
+func (c *Catalog) Methods() []*Method { return c.methods }
+
+// EnvMethod returns the first method that reads the credential variable
+// name (TWINE_PASSWORD is twine's), or nil.
+func (c *Catalog) EnvMethod(name string) *Method {
+	if v, ok := c.envCache.Load(name); ok {
+		if v == noMethod {
+			return nil
+		}
+		return v.(*Method)
 	}
-	return out
+	var found *Method
+	for _, m := range c.methods {
+		if EnvMatches(m.CredentialEnv, name) {
+			found = m
+			break
+		}
+	}
+	if found == nil {
+		c.envCache.Store(name, noMethod)
+	} else {
+		c.envCache.Store(name, found)
+	}
+	return found
+}
+
+// fileMarkers are text that a script writing a credential file or config
+// contains.
+var fileMarkers = []string{"GITHUB_ENV", ".pypirc", ".npmrc", "credentials", ".gem", "_authToken", "yarnrc", "secrets.", "vars.", "inputs.", "setapikey", "login"}
+
+// MayMatter reports whether a script names a publishing tool, a launcher
+// that may hide one, or a credential file: only then can it publish or
+// hand over a token without a credential already in reach.
+func (c *Catalog) MayMatter(text string) bool {
+	for _, m := range fileMarkers {
+		if strings.Contains(text, m) {
+			return true
+		}
+	}
+	for _, p := range c.programs {
+		if containsWord(text, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// containsWord finds w delimited as a shell word or path component.
+func containsWord(text, w string) bool {
+	for i := 0; ; {
+		k := strings.Index(text[i:], w)
+		if k < 0 {
+			return false
+		}
+		start, end := i+k, i+k+len(w)
+		if (start == 0 || isDelim(text[start-1])) && (end == len(text) || isDelim(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isDelim(b byte) bool {
+	switch b {
+	case ' ', '\t', '\n', '\r', ';', '|', '&', '(', ')', '"', '\'', '/', '=', '`', '$', '{', '}':
+		return true
+	}
+	return false
 }
 
 // Action returns the method of a `uses:` reference, or nil. Exact action names
@@ -193,6 +272,22 @@ func (c *Catalog) Action(uses string) *Method {
 	if name == "" {
 		return nil
 	}
+	if v, ok := c.actionCache.Load(name); ok {
+		if v == noMethod {
+			return nil
+		}
+		return v.(*Method)
+	}
+	m := c.action(name)
+	if m == nil {
+		c.actionCache.Store(name, noMethod)
+	} else {
+		c.actionCache.Store(name, m)
+	}
+	return m
+}
+
+func (c *Catalog) action(name string) *Method {
 	for _, m := range c.actions {
 		if m.Action != "" && (strings.EqualFold(name, m.Action) || strings.HasPrefix(strings.ToLower(name), strings.ToLower(m.Action)+"/")) {
 			return m
@@ -351,6 +446,16 @@ var credentialWord = regexp.MustCompile(`(?i)token|key|pass|pwd|secret|auth|cred
 // the families' secret_names. ok is false when the name does not look like a
 // registry credential at all (NUGET_USER is a profile name, not a key).
 func (c *Catalog) InferRegistry(name string) (string, bool) {
+	if v, ok := c.inferCache.Load(name); ok {
+		r := v.(inferred)
+		return r.registry, r.ok
+	}
+	reg, ok := c.inferRegistry(name)
+	c.inferCache.Store(name, inferred{reg, ok})
+	return reg, ok
+}
+
+func (c *Catalog) inferRegistry(name string) (string, bool) {
 	if !credentialWord.MatchString(name) {
 		return "", false
 	}

@@ -473,11 +473,4 @@ var (
 	strongPublishWords = regexp.MustCompile(`(?i)publish|upload|deploy`)
 )
 
-func isMethodEnv(cat *catalog.Catalog, name string) bool {
-	for _, m := range cat.Methods() {
-		if catalog.EnvMatches(m.CredentialEnv, name) {
-			return true
-		}
-	}
-	return false
-}
+func isMethodEnv(cat *catalog.Catalog, name string) bool { return cat.EnvMethod(name) != nil }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tpscan/tpscan/rules/catalog"
 	"github.com/tpscan/tpscan/scanner/model"
+	"github.com/tpscan/tpscan/scanner/shell"
 )
 
 // step analyses one step in its scope.
@@ -362,8 +363,10 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 			}
 		}
 	}
-	looks := publishWords.MatchString(st.Uses) || publishWords.MatchString(st.Name) || publishWords.MatchString(st.ID)
-	if !looks {
+	if len(uses) == 0 {
+		return
+	}
+	if !publishWords.MatchString(st.Uses) && !publishWords.MatchString(st.Name) && !publishWords.MatchString(st.ID) {
 		return
 	}
 	for _, u := range uses {
@@ -385,10 +388,8 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 // registryOfVar says which registry a variable name is read by: a method's
 // credential variable (TWINE_PASSWORD is twine's) or a registry-looking name.
 func (c *ctx) registryOfVar(name string) (string, bool) {
-	for _, m := range c.a.Catalog.Methods() {
-		if catalog.EnvMatches(m.CredentialEnv, name) {
-			return m.Registry, true
-		}
+	if m := c.a.Catalog.EnvMethod(name); m != nil {
+		return m.Registry, true
 	}
 	return c.a.Catalog.InferRegistry(name)
 }
@@ -446,10 +447,30 @@ func (c *ctx) flushIndirect() {
 
 // script analyses shell text in the scope of a step.
 func (c *ctx) script(st *model.Step, sc *model.Script, s *scope, conf, via string) {
+	if sc.Pending != nil {
+		if !c.a.Catalog.MayMatter(sc.Text) && !scopeHasStored(s) {
+			return // names no tool or credential, and no credential is in reach
+		}
+		shell.Ensure(sc)
+	}
 	local := map[string]*entry{}
 	for _, cmd := range sc.Commands {
 		c.command(st, cmd, s, local, conf, via)
 	}
+}
+
+// scopeHasStored reports whether any stored credential is in reach.
+func scopeHasStored(s *scope) bool {
+	for _, l := range s.layers {
+		for _, e := range l {
+			for _, cr := range e.creds {
+				if cr.Stored() {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 // wordCreds resolves the references of a shell word.

@@ -282,7 +282,7 @@ func (b *builder) step(s *actionlint.Step, i int, jobPath string) *model.Step {
 
 func (b *builder) script(run *actionlint.String, shellName string) *model.Script {
 	text := run.Value
-	sc := shell.Parse(shell.Input{Text: text, Lines: b.lines.ScriptLines(pos(run.Pos), text), Expressions: true})
+	sc := shell.Deferred(shell.Input{Text: text, Lines: b.lines.ScriptLines(pos(run.Pos), text), Expressions: true})
 	sc.Shell = shellName
 	return sc
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/tpscan/tpscan/scanner/model"
+	"github.com/tpscan/tpscan/scanner/shell"
 )
 
 const workflow = `name: release
@@ -65,6 +66,7 @@ func TestParseWorkflow(t *testing.T) {
 		t.Errorf("job env = %+v", pub.Env[0])
 	}
 	run := pub.Steps[0].Run
+	shell.Ensure(run)
 	if run == nil || len(run.Commands) != 2 || run.Commands[1].Pos.Line != 28 || run.Commands[1].Pos.Col != 11 {
 		t.Fatalf("run commands = %+v", run)
 	}

@@ -45,8 +45,6 @@ type Options struct {
 // not exist at all.
 func Load(ctx context.Context, paths []string, opts Options) (*model.Inventory, error) {
 	inv := &model.Inventory{}
-	loose := map[string]*model.Repo{} // directly named files, grouped by directory
-	var looseOrder []string
 	var jobs []*parseJob
 	for _, p := range paths {
 		st, err := os.Stat(p)
@@ -54,13 +52,10 @@ func Load(ctx context.Context, paths []string, opts Options) (*model.Inventory, 
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if !st.IsDir() {
-			dir := filepath.Dir(p)
-			r, ok := loose[dir]
-			if !ok {
-				r = &model.Repo{Name: "", Root: ""}
-				loose[dir] = r
-				looseOrder = append(looseOrder, dir)
-			}
+			// A file named on its own is its own unit: nothing else of
+			// its repository is known.
+			r := &model.Repo{Loose: true}
+			inv.Repos = append(inv.Repos, r)
 			jobs = append(jobs, &parseJob{repo: r, disk: p, rel: p, direct: true})
 			continue
 		}
@@ -76,14 +71,10 @@ func Load(ctx context.Context, paths []string, opts Options) (*model.Inventory, 
 			inv.Repos = append(inv.Repos, r)
 			jobs = append(jobs, checkoutJobs(inv, r, opts)...)
 		default:
-			// A plain directory of CI files: every YAML file in it.
-			r := &model.Repo{Name: "", Root: ""}
-			inv.Repos = append(inv.Repos, r)
-			jobs = append(jobs, looseDirJobs(inv, r, p)...)
+			// A plain directory of CI files: every YAML file in it, each
+			// on its own.
+			jobs = append(jobs, looseDirJobs(inv, p)...)
 		}
-	}
-	for _, d := range looseOrder {
-		inv.Repos = append(inv.Repos, loose[d])
 	}
 	if err := runJobs(ctx, inv, jobs, opts.Workers); err != nil {
 		return inv, err
@@ -192,7 +183,7 @@ func checkoutJobs(inv *model.Inventory, r *model.Repo, opts Options) []*parseJob
 	return jobs
 }
 
-func looseDirJobs(inv *model.Inventory, r *model.Repo, root string) []*parseJob {
+func looseDirJobs(inv *model.Inventory, root string) []*parseJob {
 	var jobs []*parseJob
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -206,6 +197,8 @@ func looseDirJobs(inv *model.Inventory, r *model.Repo, root string) []*parseJob 
 			return nil
 		}
 		if isYAML(d.Name()) {
+			r := &model.Repo{Loose: true}
+			inv.Repos = append(inv.Repos, r)
 			jobs = append(jobs, &parseJob{repo: r, disk: p, rel: p, direct: true})
 		}
 		return nil

@@ -80,6 +80,9 @@ type Repo struct {
 	// SecretsKnown is true when the source really listed this repository's
 	// secrets; a rule must not call a secret "unused" or "missing" otherwise.
 	SecretsKnown bool
+	// Loose marks a file scanned on its own, outside any checkout: it is
+	// its own unit of analysis but not a repository.
+	Loose bool
 }
 
 // File is one file's bytes, path relative to the repository root with '/'.
@@ -395,6 +398,16 @@ type Script struct {
 	// ParseError is set when the shell parser gave up; Commands then holds
 	// what a line-by-line fallback recovered.
 	ParseError string
+	// Pending, when set, holds what the shell parse needs: parsing is
+	// deferred until a rule needs the commands, so scripts that cannot
+	// matter (no publish tool named, no credential in reach) cost nothing.
+	Pending *PendingParse
+}
+
+// PendingParse is a deferred shell parse (see scanner/shell.Ensure).
+type PendingParse struct {
+	Lines       []Pos
+	Expressions bool
 }
 
 // Command is one simple command with its argv, prefix assignments and

@@ -29,6 +29,25 @@ type Input struct {
 
 const placeholderPrefix = "__TPSE"
 
+// Deferred returns a script whose parse waits for Ensure.
+func Deferred(in Input) *model.Script {
+	sc := &model.Script{Text: in.Text, Pending: &model.PendingParse{Lines: in.Lines, Expressions: in.Expressions}}
+	if len(in.Lines) > 0 {
+		sc.Pos = in.Lines[0]
+	}
+	return sc
+}
+
+// Ensure parses a deferred script in place; it does nothing for a script
+// that is already parsed.
+func Ensure(sc *model.Script) {
+	if sc == nil || sc.Pending == nil {
+		return
+	}
+	p := Parse(Input{Text: sc.Text, Lines: sc.Pending.Lines, Expressions: sc.Pending.Expressions})
+	sc.Commands, sc.ParseError, sc.Pending = p.Commands, p.ParseError, nil
+}
+
 // Parse parses a script. It never fails: when the parser rejects the whole
 // script, each line is parsed on its own and ParseError says why, so one odd
 // line does not hide the publish on the next.
