@@ -64,7 +64,7 @@ func literalFinding(pass *Pass, path string, m tokens.Match, public bool) *Findi
 	if m.Macaroon != nil {
 		f.Factors = append(f.Factors, macaroonFactors(m.Macaroon, pass.Options.now())...)
 		if m.Macaroon.Scope == "trusted-publishing" {
-			f.Factors = append(f.Factors, risk.Factor{Name: "short-lived", Points: -40, Reason: "minted by trusted publishing: valid for 15 minutes"})
+			f.Factors = append(f.Factors, risk.Factor{Name: "short-lived", Points: risk.ShortLived, Reason: "minted by trusted publishing: valid for 15 minutes"})
 		}
 	}
 	f.ManualSteps = literalSteps(reg, path)

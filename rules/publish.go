@@ -3,10 +3,8 @@ package rules
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
-	"github.com/tpscan/tpscan/rules/catalog"
 	"github.com/tpscan/tpscan/rules/flow"
 	"github.com/tpscan/tpscan/rules/risk"
 	"github.com/tpscan/tpscan/scanner/model"
@@ -277,14 +275,3 @@ func kindWord(cr flow.Cred) string {
 	}
 	return "Secret"
 }
-
-func sortedKeys(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
-
-var _ = catalog.Public

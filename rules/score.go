@@ -139,7 +139,7 @@ func contextFactors(pass *Pass, p *model.Pipeline, j *model.Job, caller *model.P
 func storageFactors(pass *Pass, cr flow.Cred, j, callJob *model.Job) []risk.Factor {
 	var fs []risk.Factor
 	if cr.Kind == "variable" {
-		fs = append(fs, risk.Factor{Name: "stored-as-variable", Points: 15, Reason: "stored as a variable, whose value anyone with read access can see"})
+		fs = append(fs, risk.Factor{Name: "stored-as-variable", Points: risk.StoredAsVariable, Reason: "stored as a variable, whose value anyone with read access can see"})
 	}
 	sec := findSecret(pass.Inventory, pass.Repo, cr.Name, envOf(j, callJob))
 	if sec == nil {

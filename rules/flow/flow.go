@@ -182,7 +182,18 @@ type binding struct {
 }
 
 func (a *Analyzer) pipeline(res *Result, p *model.Pipeline, b *binding) {
+	// GitLab templates (hidden jobs) are analysed through the jobs that
+	// extend them; a file of templates only is analysed as written.
+	skipHidden := false
 	for _, j := range p.Jobs {
+		if !j.Hidden {
+			skipHidden = true
+		}
+	}
+	for _, j := range p.Jobs {
+		if j.Hidden && skipHidden {
+			continue
+		}
 		if j.Call != nil {
 			a.call(res, p, j, b)
 			continue

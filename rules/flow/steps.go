@@ -532,16 +532,14 @@ func (c *ctx) command(st *model.Step, cmd *model.Command, s *scope, local map[st
 	if len(cmd.Args) == 0 {
 		return
 	}
-	words := cmd.Args
-	argv := lits(words)
 	if c.githubEnvWrite(cmd, s, local) {
 		return
 	}
 	if c.credentialFileWrite(st, cmd, s, local) {
 		return
 	}
-	words, wrapper := unwrap(words)
-	argv = lits(words)
+	words, wrapper := unwrap(cmd.Args)
+	argv := lits(words)
 	if len(argv) == 0 {
 		return
 	}

@@ -53,9 +53,11 @@ const (
 	ProjectToken     = -5
 	NoExpiry         = 5
 	Expired          = -40
-	OldSecret        = 10 // not rotated for over a year
-	AgingSecret      = 5  // over 180 days
-	PublicRepo       = 10 // a committed token in a public repository
+	OldSecret        = 10  // not rotated for over a year
+	AgingSecret      = 5   // over 180 days
+	PublicRepo       = 10  // a committed token in a public repository
+	StoredAsVariable = 15  // a token in a variable, whose value is readable
+	ShortLived       = -40 // a committed token minted by trusted publishing (15 minutes)
 	LowConfidence    = -10
 	MediumConfidence = -5
 )

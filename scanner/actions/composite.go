@@ -294,7 +294,9 @@ func (c *composite) step(item, m *yaml.Node, i int) *model.Step {
 	if run != nil && run.Kind == yaml.ScalarNode {
 		text := yscalar(run)
 		c.spend(8 + len(text)/4) // shell parsing is the costly part
-		sc := shell.Parse(shell.Input{Text: text, Lines: c.lines.ScriptLines(c.valuePos(run), text), Expressions: true})
+		// Deferred like the workflow parser's scripts: shell.Ensure parses
+		// it when a rule needs the commands.
+		sc := shell.Deferred(shell.Input{Text: text, Lines: c.lines.ScriptLines(c.valuePos(run), text), Expressions: true})
 		sc.Shell = shellName
 		out.Run = sc
 	}

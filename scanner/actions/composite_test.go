@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/tpscan/tpscan/scanner/model"
+	"github.com/tpscan/tpscan/scanner/shell"
 )
 
 const compositeFakeToken = "pypi-AgEIcHlwaS5vcmcCJDAwMDAwMDAwLTAwMDAtMDAwMC0wMDAwLTAwMDAwMDAwMDAwMAACKlszLCI"
@@ -168,6 +169,10 @@ func TestParseComposite(t *testing.T) {
 			if s.Run == nil {
 				return
 			}
+			if s.Run.Pending == nil || s.Run.Pos.Line == 0 {
+				t.Errorf("run not deferred or without position: %+v", s.Run)
+			}
+			shell.Ensure(s.Run)
 			if s.Run.Shell != tt.shell || s.Run.ParseError != "" {
 				t.Errorf("shell %q err %q", s.Run.Shell, s.Run.ParseError)
 			}
@@ -222,6 +227,7 @@ func TestParseCompositeAnchors(t *testing.T) {
 		if s.Name != "login" || s.Pos != want || s.YAMLPath != "runs.steps["+itoa(i)+"]" {
 			t.Errorf("step %d: %q at %v", i, s.Name, s.Pos)
 		}
+		shell.Ensure(s.Run)
 		if s.Run == nil || len(s.Run.Commands) != 1 || s.Run.Commands[0].Pos != (model.Pos{Line: 10, Col: 9}) {
 			t.Fatalf("step %d run %+v", i, s.Run)
 		}
@@ -239,6 +245,7 @@ func TestParseCompositeAnchors(t *testing.T) {
 	if !reflect.DeepEqual(names, []string{"NPM_TOKEN@8", "EXTRA@16"}) {
 		t.Errorf("merged env %v", names)
 	}
+	shell.Ensure(pub.Run)
 	if got := compositeLits(pub.Run.Commands[0]); !reflect.DeepEqual(got, []string{"npm", "publish"}) {
 		t.Errorf("publish %q", got)
 	}
@@ -370,6 +377,11 @@ func FuzzParseComposite(f *testing.F) {
 		}
 		if len(p.Jobs) > 1 {
 			t.Fatalf("%d jobs", len(p.Jobs))
+		}
+		for _, j := range p.Jobs {
+			for _, s := range j.Steps {
+				shell.Ensure(s.Run)
+			}
 		}
 	})
 }

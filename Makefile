@@ -1,0 +1,43 @@
+# One entry point for CI and for people: `make test` installs the pinned
+# tools it needs (from the Go module proxy) and runs every check.
+GO          ?= go
+STATICCHECK_VERSION := v0.8.2
+BIN         := $(CURDIR)/bin
+STATICCHECK := $(BIN)/staticcheck
+
+.PHONY: test lint unit fuzz-smoke bench build demo
+
+test: lint unit fuzz-smoke
+
+build:
+	$(GO) build -o $(BIN)/tpscan ./cmd/tpscan
+
+demo:
+	$(GO) run ./cmd/tpscan local testdata/demo-org
+
+$(STATICCHECK):
+	GOBIN=$(BIN) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(STATICCHECK)
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	$(STATICCHECK) ./...
+
+unit:
+	$(GO) test -race -count=1 ./...
+
+# A few seconds of each fuzz target on top of the seed corpora that `unit`
+# already runs, so a new crash shows up in CI, not in a user's scan.
+FUZZ_TIME ?= 5s
+fuzz-smoke:
+	$(GO) test -run=NONE -fuzz=FuzzParse$$ -fuzztime=$(FUZZ_TIME) ./scanner/shell/
+	$(GO) test -run=NONE -fuzz=FuzzParseWorkflow -fuzztime=$(FUZZ_TIME) ./scanner/actions/
+	$(GO) test -run=NONE -fuzz=FuzzParseComposite -fuzztime=$(FUZZ_TIME) ./scanner/actions/
+	$(GO) test -run=NONE -fuzz=FuzzParse$$ -fuzztime=$(FUZZ_TIME) ./scanner/gitlabci/
+	$(GO) test -run=NONE -fuzz=FuzzFind -fuzztime=$(FUZZ_TIME) ./rules/tokens/
+	$(GO) test -run=NONE -fuzz=FuzzDecodePyPI -fuzztime=$(FUZZ_TIME) ./rules/tokens/
+	$(GO) test -run=NONE -fuzz=FuzzTemplates -fuzztime=$(FUZZ_TIME) ./scanner/expr/
+
+# Benchmarks are measured, not asserted: see README "Performance".
+bench:
+	$(GO) test -run=NONE -bench='YAMLParseOnly|Scan' -benchtime=3x ./scanner/local/
