@@ -99,6 +99,9 @@ type Catalog struct {
 	commands map[string][]*Method // by program name
 	programs []string
 	methods  []*Method
+	// vocab and argvMasks index the words of command methods (MayMatter).
+	vocab     map[string]uint64
+	argvMasks []uint64
 	// Memoised answers: the same action names and secret names come up in
 	// thousands of workflows.
 	actionCache sync.Map // string -> *Method (nil stored as noMethod)
@@ -175,6 +178,7 @@ func Load() (*Catalog, error) {
 	for _, f := range c.Families {
 		c.methods = append(c.methods, f.Methods...)
 	}
+	c.buildVocab()
 	return c, nil
 }
 
@@ -221,42 +225,75 @@ func (c *Catalog) EnvMethod(name string) *Method {
 	return found
 }
 
-// fileMarkers are text that a script writing a credential file or config
-// contains.
-var fileMarkers = []string{"GITHUB_ENV", ".pypirc", ".npmrc", "credentials", ".gem", "_authToken", "yarnrc", "secrets.", "vars.", "inputs.", "setapikey", "login"}
+// fileMarkers are text that a script writing a credential file, a login or
+// a variable for later steps contains.
+var fileMarkers = []string{"GITHUB_ENV", ".pypirc", ".npmrc", "credentials", ".gem", "_authToken", "yarnrc", "secrets.", "vars.", "inputs.", "setapikey", "login", "config"}
 
-// MayMatter reports whether a script names a publishing tool, a launcher
-// that may hide one, or a credential file: only then can it publish or
-// hand over a token without a credential already in reach.
+// MayMatter reports whether a script can publish or hand over a token
+// without a credential already in reach: it names every word of a
+// catalogue command (`npm publish`, not `npm ci`), or writes a credential
+// file or config. Scripts that cannot matter are never shell-parsed, so
+// this runs on every script and is one pass over the text.
 func (c *Catalog) MayMatter(text string) bool {
 	for _, m := range fileMarkers {
 		if strings.Contains(text, m) {
 			return true
 		}
 	}
-	for _, p := range c.programs {
-		if containsWord(text, p) {
+	var seen uint64
+	for i := 0; i < len(text); {
+		for i < len(text) && isDelim(text[i]) {
+			i++
+		}
+		j := i
+		for j < len(text) && !isDelim(text[j]) {
+			j++
+		}
+		if j > i {
+			if bit, ok := c.vocab[text[i:j]]; ok {
+				seen |= bit
+			}
+		}
+		i = j
+	}
+	if seen == 0 {
+		return false
+	}
+	for _, mask := range c.argvMasks {
+		if seen&mask == mask {
 			return true
 		}
 	}
 	return false
 }
 
-// containsWord finds w delimited as a shell word or path component.
-func containsWord(text, w string) bool {
-	for i := 0; ; {
-		k := strings.Index(text[i:], w)
-		if k < 0 {
-			return false
+// buildVocab gives every word of every catalogue command a bit, so that
+// MayMatter tests a whole command with one mask.
+func (c *Catalog) buildVocab() {
+	c.vocab = map[string]uint64{}
+	for _, m := range c.methods {
+		for _, argv := range m.Commands {
+			var mask uint64
+			for _, w := range argv {
+				bit, ok := c.vocab[w]
+				if !ok {
+					if len(c.vocab) >= 64 {
+						// Out of bits: share the last one (a false "may
+						// matter" only costs a parse).
+						bit = 1 << 63
+					} else {
+						bit = 1 << uint(len(c.vocab))
+					}
+					c.vocab[w] = bit
+				}
+				mask |= bit
+			}
+			c.argvMasks = append(c.argvMasks, mask)
 		}
-		start, end := i+k, i+k+len(w)
-		if (start == 0 || isDelim(text[start-1])) && (end == len(text) || isDelim(text[end])) {
-			return true
-		}
-		i = start + 1
 	}
 }
 
+// isDelim separates shell words and path components.
 func isDelim(b byte) bool {
 	switch b {
 	case ' ', '\t', '\n', '\r', ';', '|', '&', '(', ')', '"', '\'', '/', '=', '`', '$', '{', '}':

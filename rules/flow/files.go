@@ -368,7 +368,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	case strings.Contains(argv[0], "${{"):
 		// `run: ${{ inputs.command }}`: the caller decides what runs.
 	default:
-		if c.depth == 0 && via == "" && !publishWords.MatchString(name) {
+		if c.depth == 0 && via == "" && !looksLikePublish(name) {
 			return
 		}
 	}
@@ -390,13 +390,13 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		}
 	}
 	text := strings.Join(argv, " ") + " " + st.Name + " " + st.ID + " " + c.j.ID + " " + c.j.Name
-	if !publishWords.MatchString(text) {
+	if !looksLikePublish(text) {
 		return
 	}
 	// A check, a test or a dry run that happens to see the token does not
 	// publish; it is reported as an exposure instead.
 	cmdText := strings.Join(argv, " ") + " " + st.Name + " " + st.ID
-	if checkWords.MatchString(cmdText) && !strongPublishWords.MatchString(cmdText) {
+	if lc := strings.ToLower(cmdText); containsAny(lc, checkWords) && !containsAny(lc, strongPublishWords) {
 		return
 	}
 	byReg := map[string]*Publish{}
@@ -469,8 +469,8 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 }
 
 var (
-	checkWords         = regexp.MustCompile(`(?i)check|verify|validate|lint|test|doctor|dry[-_]?run|audit|preflight`)
-	strongPublishWords = regexp.MustCompile(`(?i)publish|upload|deploy`)
+	checkWords         = []string{"check", "verify", "validate", "lint", "test", "doctor", "dry-run", "dry_run", "dryrun", "audit", "preflight"}
+	strongPublishWords = []string{"publish", "upload", "deploy"}
 )
 
 func isMethodEnv(cat *catalog.Catalog, name string) bool { return cat.EnvMethod(name) != nil }

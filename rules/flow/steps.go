@@ -2,7 +2,6 @@ package flow
 
 import (
 	"path"
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -338,7 +337,32 @@ func dedupeUses(uses []Use) []Use {
 	return out
 }
 
-var publishWords = regexp.MustCompile(`(?i)publish|release|deploy|upload|push|pypi|npm|rubygem|\bgem\b|crate|nuget|pub\.dev|dist`)
+// publishWords are what a step, command or job that publishes is usually
+// called.
+var publishWords = []string{"publish", "release", "deploy", "upload", "push", "pypi", "npm", "rubygem", "crate", "nuget", "pub.dev", "dist"}
+
+// looksLikePublish reports whether a name suggests publishing.
+func looksLikePublish(s string) bool {
+	lc := strings.ToLower(s)
+	if containsAny(lc, publishWords) {
+		return true
+	}
+	for _, f := range strings.FieldsFunc(lc, func(r rune) bool { return r == ' ' || r == '-' || r == '_' || r == '/' || r == '.' }) {
+		if f == "gem" {
+			return true
+		}
+	}
+	return false
+}
+
+func containsAny(s string, words []string) bool {
+	for _, w := range words {
+		if strings.Contains(s, w) {
+			return true
+		}
+	}
+	return false
+}
 
 // unknownAction handles an action outside the catalogue. A local composite
 // action in the checkout is followed; any other action that receives a
@@ -366,7 +390,7 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 	if len(uses) == 0 {
 		return
 	}
-	if !publishWords.MatchString(st.Uses) && !publishWords.MatchString(st.Name) && !publishWords.MatchString(st.ID) {
+	if !looksLikePublish(st.Uses) && !looksLikePublish(st.Name) && !looksLikePublish(st.ID) {
 		return
 	}
 	for _, u := range uses {

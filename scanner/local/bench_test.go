@@ -110,3 +110,32 @@ func BenchmarkScan(b *testing.B) {
 	b.ReportMetric(float64(benchFiles)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
 	b.ReportMetric(float64(findings), "findings")
 }
+
+// BenchmarkRulesOnly is the engine without reading or parsing: flow
+// analysis and every rule over the already parsed organisation.
+func BenchmarkRulesOnly(b *testing.B) {
+	dir := benchCorpus(b)
+	cat := catalog.MustLoad()
+	inv, err := local.Load(context.Background(), []string{dir}, local.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rules.Run(inv, rules.All(), cat, &rules.Options{ReadFile: local.ReadFile})
+	}
+	b.ReportMetric(float64(benchFiles)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
+
+// BenchmarkLoadOnly is reading and parsing into the model, without rules.
+func BenchmarkLoadOnly(b *testing.B) {
+	dir := benchCorpus(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := local.Load(context.Background(), []string{dir}, local.Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(benchFiles)*float64(b.N)/b.Elapsed().Seconds(), "files/s")
+}
