@@ -5,6 +5,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/tpscan/tpscan/rules/catalog"
 	"github.com/tpscan/tpscan/rules/flow"
 	"github.com/tpscan/tpscan/rules/risk"
 	"github.com/tpscan/tpscan/scanner/model"
@@ -20,19 +21,55 @@ func hasStored(pub *flow.Publish) bool {
 	return false
 }
 
-// stepKey names a step for fingerprints: its id, else its name, else its index.
+// stepKey names a step for fingerprints: its id, else its name. A step
+// with neither is named by what it does rather than by its index, so that
+// adding a step above it does not change the fingerprint: an action step by
+// the action and its rank among the job's steps using that action, a run
+// step by the text of the line that publishes.
 func stepKey(pub *flow.Publish) string {
 	file := pub.Pipeline.File.Path
-	if pub.Step == nil {
+	s := pub.Step
+	if s == nil {
 		return file + "#job"
 	}
-	if l := pub.Step.ID; l != "" {
-		return file + "#" + l
+	if s.ID != "" {
+		return file + "#" + s.ID
 	}
-	if l := pub.Step.Name; l != "" {
-		return file + "#" + l
+	if s.Name != "" {
+		return file + "#" + s.Name
 	}
-	return fmt.Sprintf("%s#%d", file, pub.Step.Index)
+	if s.Uses != "" && pub.Job != nil {
+		name := catalog.ActionName(s.Uses)
+		rank := 0
+		for _, o := range pub.Job.Steps {
+			if o == s {
+				break
+			}
+			if o.ID == "" && o.Name == "" && catalog.ActionName(o.Uses) == name {
+				rank++
+			}
+		}
+		return fmt.Sprintf("%s#uses:%s:%d", file, name, rank)
+	}
+	if s.Run != nil && pub.Command != nil {
+		if line := commandLine(s.Run, pub.Command); line != "" {
+			return file + "#run:" + line
+		}
+	}
+	return fmt.Sprintf("%s#%d", file, s.Index)
+}
+
+// commandLine is the trimmed script line a command starts on.
+func commandLine(sc *model.Script, cmd *model.Command) string {
+	if cmd.Pos.Line < sc.Pos.Line {
+		return ""
+	}
+	lines := strings.Split(sc.Text, "\n")
+	i := cmd.Pos.Line - sc.Pos.Line
+	if i >= len(lines) {
+		return ""
+	}
+	return strings.TrimSpace(lines[i])
 }
 
 func stepLabel(s *model.Step) string {

@@ -361,6 +361,12 @@ func (c *ctx) resolveRef(outer *scope, same map[string]*entry, r model.Ref, v *m
 			return []Cred{at("job-token", "GITHUB_TOKEN")}
 		}
 	case "inputs":
+		if c.compositeInputs != nil {
+			if e, ok := c.compositeInputs[r.Name]; ok {
+				return e.creds
+			}
+			return nil
+		}
 		if c.b != nil {
 			if in, ok := c.b.inputs[r.Name]; ok {
 				return c.callerValue(in)
