@@ -31,7 +31,7 @@ way tpscan cannot see (a script outside the scan), move that publish to trusted 
 				Registry: e.Registry, Method: "none", Repo: pass.Repo.Name, Path: cr.Path,
 				Line: cr.Pos.Line, Column: cr.Pos.Col, YAMLPath: cr.YAMLPath, Job: jobID(e.Job), Step: stepLabel(e.Step),
 				Secret: cr.Name, Secrets: []string{cr.Name}, SecretKind: secretKind(cr), Confidence: "low", key: cr.YAMLPath + "|" + cr.Name,
-				Message: fmt.Sprintf("%s %s (a %s token, by its name) is handed to job %s, which publishes nothing with it", kindWord(cr), cr.Name, RegistryName(e.Registry), jobID(e.Job)),
+				Message: fmt.Sprintf("%s %s (%s token, by its name) is handed to job %s, which publishes nothing with it", kindWord(cr), cr.Name, aRegistry(e.Registry), jobID(e.Job)),
 			}
 			f.Factors = []risk.Factor{{Name: "needless-exposure", Points: risk.BaseExposed, Reason: "the job holds a registry token it does not need"}}
 			f.Factors = append(f.Factors, contextFactors(pass, e.Pipeline, e.Job, nil, nil)...)

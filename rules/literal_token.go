@@ -55,7 +55,7 @@ func literalFinding(pass *Pass, path string, m tokens.Match, public bool) *Findi
 		Registry: reg, Method: "literal", Repo: pass.Repo.Name, Path: path,
 		Line: m.Line, Column: m.Col, EndLine: m.EndLine, EndColumn: m.EndCol,
 		Token: m.Fingerprint, key: m.Fingerprint,
-		Message: fmt.Sprintf("A %s token (%s) is written in this file", RegistryName(reg), m.Fingerprint),
+		Message: fmt.Sprintf("%s token (%s) is written in this file", capitalize(aRegistry(reg)), m.Fingerprint),
 	}
 	f.Factors = []risk.Factor{{Name: "committed-token", Points: risk.BaseLiteralToken, Reason: "the token is readable by everyone who can read the repository, and stays in its history"}}
 	if public {
@@ -80,7 +80,7 @@ func variableFinding(pass *Pass, v *model.Variable, m tokens.Match) *Finding {
 	f := &Finding{
 		Registry: reg, Method: "variable", Repo: pass.Repo.Name, Secret: v.Name, SecretKind: "variable",
 		Token: m.Fingerprint, key: v.Name,
-		Message: fmt.Sprintf("The %s %s holds a %s token (%s): variable values are readable by anyone with read access", where, v.Name, RegistryName(reg), m.Fingerprint),
+		Message: fmt.Sprintf("The %s %s holds %s token (%s): variable values are readable by anyone with read access", where, v.Name, aRegistry(reg), m.Fingerprint),
 	}
 	f.Factors = []risk.Factor{{Name: "token-in-variable", Points: risk.BaseVariableToken, Reason: "stored as a variable, not a secret: its value is shown to everyone with read access"}}
 	if v.Scope == model.ScopeOrganization {

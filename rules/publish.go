@@ -167,6 +167,11 @@ func publishFinding(pass *Pass, pub *flow.Publish, u flow.Use, users []string, b
 	}
 	if pub.Method != nil {
 		f.Fix = pub.Method.TrustedPublishing
+		if pub.Pipeline.Kind == model.GitLabCI {
+			if fam := pass.Catalog.Family(pub.Method.Family); fam != nil && fam.GitLabTrustedPublishing != "" {
+				f.Fix = fam.GitLabTrustedPublishing
+			}
+		}
 	}
 	f.ManualSteps = manualSteps(pub.Registry, pub.Pipeline, pub.Job, f.Secrets, pub.Caller, cr.Kind == "call-secret")
 	setEnd(pass.Repo, f)

@@ -177,3 +177,19 @@ func triggerList(p *model.Pipeline) string {
 	}
 	return strings.Join(out, ", ")
 }
+
+// aRegistry is the registry's name with its article: "a PyPI", "an npm".
+func aRegistry(r string) string {
+	n := RegistryName(r)
+	if n != "" && strings.ContainsRune("aeiouAEIOU", rune(n[0])) || strings.HasPrefix(n, "npm") {
+		return "an " + n
+	}
+	return "a " + n
+}
+
+func capitalize(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

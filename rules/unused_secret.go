@@ -134,7 +134,7 @@ func unusedFinding(opts *Options, repo string, s *model.Secret, reg, extra strin
 	f := &Finding{
 		Registry: reg, Method: "stored-secret", Repo: repo, Secret: s.Name, Secrets: []string{s.Name}, SecretKind: "secret",
 		Confidence: "medium", key: s.Name,
-		Message: fmt.Sprintf("The %s %s looks like a %s token and no scanned pipeline uses it%s", where, s.Name, RegistryName(reg), extra),
+		Message: fmt.Sprintf("The %s %s looks like %s token and no scanned pipeline uses it%s", where, s.Name, aRegistry(reg), extra),
 	}
 	f.Factors = []risk.Factor{{Name: "unused-token", Points: risk.BaseUnusedSecret, Reason: "a valid token that nothing needs; nobody would notice it leak"}}
 	f.Factors = append(f.Factors, valueFactors(s.Value, opts.now())...)

@@ -84,6 +84,9 @@ type Target struct {
 type Family struct {
 	Name    string    `yaml:"family"`
 	Targets []*Target `yaml:"targets"`
+	// GitLabTrustedPublishing is the family's trusted-publishing form on
+	// GitLab CI/CD (reference §11.1), or why there is none.
+	GitLabTrustedPublishing string `yaml:"gitlab_trusted_publishing"`
 	// SecretNames say which secret or variable names suggest this family's
 	// registries, for publishes tpscan cannot see into (a script, a
 	// reusable workflow in another repository).
