@@ -573,3 +573,23 @@ jobs:
 		}
 	}
 }
+
+// TestGitLabIncludePositions checks that a credential written in a template
+// of a local include is reported in that file, at its line.
+func TestGitLabIncludePositions(t *testing.T) {
+	repo := repoOf(t, map[string]string{
+		".gitlab-ci.yml": "include:\n  - local: ci/templates.yml\npublish:\n  extends: .twine\n",
+		"ci/templates.yml": `.twine:
+  image: python:3.12
+  script:
+    - pip install twine
+    - twine upload -u __token__ -p "$PYPI_TOKEN" dist/*
+`})
+	fs := run(t, &model.Inventory{Repos: []*model.Repo{repo}}, repo)
+	if len(fs) != 1 {
+		t.Fatalf("findings = %v", fs)
+	}
+	if f := fs[0]; f.Path != "ci/templates.yml" || f.Line != 5 || f.Job != "publish" || f.Secret != "PYPI_TOKEN" {
+		t.Errorf("finding at %s:%d job %s secret %s", f.Path, f.Line, f.Job, f.Secret)
+	}
+}

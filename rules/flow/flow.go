@@ -264,6 +264,9 @@ type ctx struct {
 	// reportAs is the workflow a publish found in a followed script is
 	// reported under.
 	reportAs *model.Pipeline
+	// cmdPath is the file of the command being analysed, when it is not
+	// the pipeline's (a GitLab template from an include).
+	cmdPath string
 }
 
 type fileCred struct {
@@ -330,6 +333,9 @@ func (c *ctx) resolveRef(outer *scope, same map[string]*entry, r model.Ref, v *m
 		cr := Cred{Kind: kind, Name: name, Path: c.p.File.Path, Level: level, Fallback: r.Fallback}
 		if v != nil {
 			cr.Pos, cr.YAMLPath = v.Pos, v.YAMLPath
+			if v.Path != "" {
+				cr.Path = v.Path
+			}
 		}
 		return cr
 	}
@@ -405,6 +411,9 @@ func (c *ctx) resolveVar(outer *scope, same map[string]*entry, r model.Ref, v *m
 		cr := Cred{Kind: kind, Name: name, Path: c.p.File.Path, Level: level, Fallback: r.Fallback}
 		if v != nil {
 			cr.Pos, cr.YAMLPath = v.Pos, v.YAMLPath
+			if v.Path != "" {
+				cr.Path = v.Path
+			}
 		}
 		return cr
 	}

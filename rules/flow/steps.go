@@ -499,7 +499,7 @@ func scopeHasStored(s *scope) bool {
 
 // wordCreds resolves the references of a shell word.
 func (c *ctx) wordCreds(s *scope, local map[string]*entry, w model.Word) []Cred {
-	v := &model.Var{Pos: w.Pos}
+	v := &model.Var{Pos: w.Pos, Path: c.cmdPath}
 	var out []Cred
 	for _, r := range w.Refs {
 		var creds []Cred
@@ -535,6 +535,7 @@ func lits(words []model.Word) []string {
 
 // command analyses one simple command.
 func (c *ctx) command(st *model.Step, cmd *model.Command, s *scope, local map[string]*entry, conf, via string) {
+	c.cmdPath = cmd.Path
 	// Prefix assignments apply to this command only; standalone ones and
 	// export set the script's variables.
 	cmdLocal := local
@@ -672,7 +673,7 @@ func isToolBin(name string) bool {
 func (c *ctx) commandPublish(st *model.Step, cmd *model.Command, words []model.Word, cm *catalog.CommandMatch, s *scope, local map[string]*entry, conf, via, wrapper string) {
 	m := cm.Method
 	pub := &Publish{Pipeline: c.p, Job: c.j, Step: st, Command: cmd, Method: m, Registry: m.Registry, OIDC: c.oidc,
-		Path: c.path(), Pos: cmd.Pos, Confidence: conf, Indirect: via, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
+		Path: orPath(cmd.Path, c.path()), Pos: cmd.Pos, Confidence: conf, Indirect: via, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
 	if conf == "high" && m.Confidence != "" {
 		pub.Confidence = m.Confidence
 	}
@@ -765,6 +766,13 @@ func (c *ctx) commandPublish(st *model.Step, cmd *model.Command, words []model.W
 		return
 	}
 	c.emit(pub)
+}
+
+func orPath(p, d string) string {
+	if p != "" {
+		return p
+	}
+	return d
 }
 
 // inline places a credential written in the command itself at the command.

@@ -741,10 +741,14 @@ func (p *parser) vars(n *yaml.Node, level, prefix string) []*model.Var {
 		if expand {
 			val.Refs = expr.VarRefs(val.Raw)
 		}
-		out = append(out, &model.Var{
+		mv := &model.Var{
 			Name: kv.key.Value, Value: val, Pos: pos(kv.key), Level: level,
 			YAMLPath: prefix + "." + kv.key.Value,
-		})
+		}
+		if d := p.docOf(kv.key); d != p.main && d != nil {
+			mv.Path = d.file.Path
+		}
+		out = append(out, mv)
 	}
 	sort.SliceStable(out, func(i, k int) bool { return less(out[i].Pos, out[k].Pos) })
 	return out
@@ -914,13 +918,26 @@ func (p *parser) parseItem(it *yaml.Node) *model.Script {
 			sc := shell.Parse(shell.Input{Text: masked})
 			fixCommands(sc.Commands, textRemap(masked, offs), restore)
 			sc.Text, sc.Pos = text, offs[0]
+			p.markPath(d, sc)
 			return sc
 		}
 	}
 	sc := shell.Parse(shell.Input{Text: masked, Lines: d.lines.ScriptLines(vp, text)})
 	fixCommands(sc.Commands, nil, restore)
 	sc.Text = text
+	p.markPath(d, sc)
 	return sc
+}
+
+// markPath records that the commands of an item inherited from an included
+// file are written there, so findings point into the right file.
+func (p *parser) markPath(d *doc, sc *model.Script) {
+	if d == p.main || d == nil {
+		return
+	}
+	for _, c := range sc.Commands {
+		c.Path = d.file.Path
+	}
 }
 
 // valuePos is where a scalar's text (or its block indicator, or opening

@@ -250,6 +250,9 @@ type Var struct {
 	Level string
 	// YAMLPath locates the entry, e.g. "jobs.publish.steps[3].with.password".
 	YAMLPath string
+	// Path is the file the entry is written in when that is not the
+	// pipeline's own file (a GitLab template from a local include).
+	Path string
 }
 
 // Value is a scalar with the references it makes.
@@ -425,6 +428,9 @@ type Command struct {
 	End Pos
 	// Export is true for `export A=B` (and `declare -x`).
 	Export bool
+	// Path is the file the command is written in when that is not the
+	// pipeline's own file (a GitLab template from a local include).
+	Path string
 	// Negated, Background etc. are not needed by any rule yet.
 }
 
