@@ -33,6 +33,9 @@ type Method struct {
 	ActionPatterns []string `yaml:"action_patterns"`
 	// Commands are argv prefixes: the program and its subcommands.
 	Commands [][]string `yaml:"commands"`
+	// AnyPosition lets the subcommands appear anywhere after the program
+	// (setup.py runs a chain: `setup.py sdist bdist_wheel upload`).
+	AnyPosition bool `yaml:"any_position"`
 
 	CredentialInputs []string `yaml:"credential_inputs"`
 	UserInputs       []string `yaml:"user_inputs"`
@@ -377,9 +380,21 @@ func (c *Catalog) Command(argv []string) *CommandMatch {
 			if idx, ok := matchSub(argv, pat[1:]); ok {
 				return &CommandMatch{Method: m, Args: argv[idx:], ArgIndex: idx}
 			}
+			if m.AnyPosition && containsAll(argv[1:], pat[1:]) {
+				return &CommandMatch{Method: m, Args: argv[1:], ArgIndex: 1}
+			}
 		}
 	}
 	return nil
+}
+
+func containsAll(args, words []string) bool {
+	for _, w := range words {
+		if !InList(args, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // matchSub finds the subcommand words after argv[0]. Options before a

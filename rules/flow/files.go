@@ -153,6 +153,14 @@ func (c *ctx) credentialFileWrite(st *model.Step, cmd *model.Command, s *scope, 
 		// the environment when it publishes.
 		for _, m := range reNpmrcEnvRef.FindAllStringSubmatch(text, -1) {
 			c.files["npmrc-template"] = append(c.files["npmrc-template"], fileCred{file: m[1], registry: registry})
+			// The variable it names is read when npm publishes: a secret
+			// in the job's env, or a GitLab CI/CD variable.
+			v := &model.Var{Pos: cmd.Pos, Path: c.cmdPath}
+			for _, cr := range storedOnly(c.resolveVar(s, local, model.Ref{Kind: "var", Name: m[1]}, v, "inline")) {
+				cr.Via = append(cr.Via, "named in "+file)
+				c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
+				c.noteHanded([]Cred{cr}, st)
+			}
 		}
 	}
 	for _, w := range words {

@@ -596,6 +596,10 @@ func unwrap(words []model.Word) ([]model.Word, string) {
 					next = i + 1
 					break
 				}
+				if path.Base(words[i].Lit) == "setup.py" {
+					next = i // `python setup.py sdist upload` runs setup.py's commands
+					break
+				}
 				if !strings.HasPrefix(words[i].Lit, "-") {
 					break
 				}
