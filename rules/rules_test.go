@@ -593,3 +593,20 @@ func TestGitLabIncludePositions(t *testing.T) {
 		t.Errorf("finding at %s:%d job %s secret %s", f.Path, f.Line, f.Job, f.Secret)
 	}
 }
+
+func TestNpmLoginWithStoredPassword(t *testing.T) {
+	repo := repoOf(t, map[string]string{".github/workflows/p.yml": `on: push
+jobs:
+  p:
+    runs-on: ubuntu-latest
+    env:
+      NPM_PASS: ${{ secrets.NPM_PASSWORD }}
+    steps:
+      - run: npx npm-cli-login -u bot -e bot@example.com
+      - run: npm publish
+`})
+	fs := run(t, &model.Inventory{Repos: []*model.Repo{repo}}, repo)
+	if len(fs) != 1 || describe(fs[0]) != "TP001 npm NPM_PASSWORD 6" {
+		t.Errorf("findings = %v", fs)
+	}
+}

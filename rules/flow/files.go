@@ -285,6 +285,30 @@ func (c *ctx) login(st *model.Step, cmd *model.Command, words []model.Word, s *s
 		}
 		store("npmrc", fileRegistry("npmrc", key+"="), ".npmrc", w)
 		return true
+	case name == "npm-cli-login" || (name == "npm" || name == "yarn") && len(argv) >= 2 && (argv[1] == "login" || argv[1] == "adduser"):
+		// Logging in with a stored password: the session token lands in
+		// .npmrc. The password is the long-lived credential.
+		for i := 1; i < len(words); i++ {
+			f, _, has := splitFlag(argv[i])
+			if f == "-p" || f == "--password" {
+				if has {
+					store("npmrc", "npm", "npm login", &words[i])
+				} else {
+					store("npmrc", "npm", "npm login", arg(i+1))
+				}
+			}
+		}
+		for _, env := range []string{"NPM_PASS", "NPM_PASSWORD"} {
+			if e, ok := lookup2(s, local, env); ok {
+				for _, cr := range storedOnly(e.creds) {
+					c.files["npmrc"] = append(c.files["npmrc"], fileCred{cred: cr, registry: "npm", file: "npm login"})
+				}
+			}
+		}
+		if cmd.Stdin != nil {
+			store("npmrc", "npm", "npm login", cmd.Stdin)
+		}
+		return true
 	case name == "cargo" && len(argv) >= 2 && argv[1] == "login":
 		registry := "crates"
 		var tok *model.Word
