@@ -2,7 +2,6 @@ package rules
 
 import (
 	"github.com/tpscan/tpscan/rules/catalog"
-	"github.com/tpscan/tpscan/rules/flow"
 	"github.com/tpscan/tpscan/rules/risk"
 )
 
@@ -33,5 +32,3 @@ for the method, the publisher to register, the secret to delete and the token to
 		}
 	},
 }
-
-var _ = flow.Publish{}

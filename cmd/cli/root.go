@@ -92,12 +92,8 @@ func Main(ctx context.Context, args []string, io *IOStreams) int {
 		}
 		return ee.code
 	}
+	// Anything else is cobra's own (unknown command, bad arguments) or a
+	// failure before scanning started: both are usage errors.
 	fmt.Fprintln(io.ErrOut, "tpscan:", err)
-	if isUsage(err) {
-		return ExitUsage
-	}
 	return ExitUsage
 }
-
-// isUsage reports cobra's argument errors.
-func isUsage(err error) bool { return err != nil }

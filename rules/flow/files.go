@@ -406,19 +406,18 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	}
 	if script != "" && c.a.ReadFile != nil && c.depth < 3 {
 		rel := path.Clean(strings.TrimPrefix(script, "./"))
-		if c.b != nil || true {
-			if data, ok := c.a.ReadFile(rel); ok && len(data) < 1<<20 {
-				sc := shell.Parse(shell.Input{Text: string(data)})
-				sub := *c
-				sub.depth++
-				if sub.reportAs == nil {
-					sub.reportAs = c.p
-				}
-				sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}, Triggers: c.p.Triggers, Permissions: c.p.Permissions}
-				sub.script(st, sc, s, "medium", "script "+rel)
-				c.indirect = append(c.indirect, sub.indirect...)
-				return
+		if data, ok := c.a.ReadFile(rel); ok && len(data) < 1<<20 {
+			sc := shell.Parse(shell.Input{Text: string(data)})
+			sub := *c
+			sub.depth++
+			sub.indirect = nil
+			if sub.reportAs == nil {
+				sub.reportAs = c.p
 			}
+			sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}, Triggers: c.p.Triggers, Permissions: c.p.Permissions}
+			sub.script(st, sc, s, "medium", "script "+rel)
+			c.indirect = append(c.indirect, sub.indirect...)
+			return
 		}
 	}
 	text := strings.Join(argv, " ") + " " + st.Name + " " + st.ID + " " + c.j.ID + " " + c.j.Name

@@ -380,17 +380,12 @@ func (c *ctx) resolveRef(outer *scope, same map[string]*entry, r model.Ref, v *m
 		}
 	case "env":
 		if e, ok := lookup2(outer, same, r.Name); ok {
-			return relevel(e.creds, level)
+			return e.creds
 		}
 	case "var":
 		return c.resolveVar(outer, same, r, v, level)
 	}
 	return nil
-}
-
-// relevel keeps a credential's origin but notes the hop.
-func relevel(creds []Cred, level string) []Cred {
-	return creds
 }
 
 func lookup2(outer *scope, same map[string]*entry, name string) (*entry, bool) {
@@ -421,9 +416,9 @@ func (c *ctx) resolveVar(outer *scope, same map[string]*entry, r model.Ref, v *m
 		if e, ok := lookup2(outer, same, r.Name); ok && e.literal != "" && isName(e.literal) {
 			return c.resolveVar(outer, same, model.Ref{Kind: "var", Name: e.literal}, v, level)
 		}
-		if c.gitlab || true {
-			return []Cred{at("indirect", r.Name)}
-		}
+		// The name comes from somewhere tpscan cannot read (a sourced
+		// script): report the indirection itself.
+		return []Cred{at("indirect", r.Name)}
 	}
 	if e, ok := lookup2(outer, same, r.Name); ok {
 		return e.creds

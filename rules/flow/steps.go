@@ -315,9 +315,6 @@ func (c *ctx) emit(pub *Publish) {
 	pub.Uses = dedupeUses(pub.Uses)
 	c.consume(pub.Uses)
 	c.res.Publishes = append(c.res.Publishes, pub)
-	// A reusable workflow's publish reached through a caller: the caller's
-	// mapping is where the stored secret is handed over.
-	_ = path.Base
 }
 
 // dedupeUses keeps one use per credential: GEM_HOST_API_KEY read directly
