@@ -252,12 +252,26 @@ func runJobs(ctx context.Context, inv *model.Inventory, jobs []*parseJob, worker
 			}
 		}()
 	}
+feed:
 	for _, j := range jobs {
-		ch <- j
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(ch)
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
+		unread := 0
+		for _, j := range jobs {
+			if j.file == nil && len(j.gaps) == 0 {
+				unread++
+			}
+		}
+		inv.Coverage = append(inv.Coverage, model.CoverageGap{Kind: "interrupted",
+			Message: fmt.Sprintf("scan interrupted: %d of %d files not read", unread, len(jobs))})
+		attach(inv, jobs)
 		return err
 	}
 	// GitLab files need the other files of their repository for includes:
@@ -307,6 +321,12 @@ func runJobs(ctx context.Context, inv *model.Inventory, jobs []*parseJob, worker
 			j.gaps = append(j.gaps, gapOf(j, e))
 		}
 	})
+	attach(inv, jobs)
+	return nil
+}
+
+// attach adds each job's file, pipeline and coverage gaps to its repository.
+func attach(inv *model.Inventory, jobs []*parseJob) {
 	for _, j := range jobs {
 		r := j.repo
 		if j.file != nil {
@@ -320,7 +340,6 @@ func runJobs(ctx context.Context, inv *model.Inventory, jobs []*parseJob, worker
 			inv.Coverage = append(inv.Coverage, g)
 		}
 	}
-	return nil
 }
 
 func parallel(jobs []*parseJob, workers int, fn func(*parseJob)) {

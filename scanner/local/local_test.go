@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -145,5 +146,27 @@ func TestSnapshotRejectsUnknownFields(t *testing.T) {
 	write(t, filepath.Join(root, local.InventoryFile), `{"version": 1, "repositories": [{"name": "a/b", "secretz": []}]}`)
 	if _, err := local.Load(context.Background(), []string{root}, local.Options{}); err == nil || !strings.Contains(err.Error(), "secretz") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+func TestInterruptedScanReportsWhatWasRead(t *testing.T) {
+	root := t.TempDir()
+	for i := 0; i < 50; i++ {
+		write(t, filepath.Join(root, "w"+strconv.Itoa(i)+".yml"), wf)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	inv, err := local.Load(ctx, []string{root}, local.Options{})
+	if err == nil || inv == nil {
+		t.Fatalf("err = %v, inv = %v", err, inv)
+	}
+	found := false
+	for _, g := range inv.Coverage {
+		if g.Kind == "interrupted" && strings.Contains(g.Message, "of 50 files not read") {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("coverage = %+v", inv.Coverage)
 	}
 }
