@@ -48,7 +48,7 @@ func NewCmdLocal(io *IOStreams, runF func(context.Context, *LocalOptions) error)
                files they use (.npmrc, .pypirc, ...), which are also searched for literal tokens;
   a snapshot   a directory of checkouts, one per repository, with an optional
                tpscan-inventory.json listing stored secrets, variables and environments
-               (the format 'tpscan org --save' writes; see the README).
+               (its format is documented in the README).
 
 Findings are sorted by risk score (0–100). Files that could not be read are listed under
 "errors" and the scan goes on.
