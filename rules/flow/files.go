@@ -400,7 +400,9 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	case strings.Contains(argv[0], "${{"):
 		// `run: ${{ inputs.command }}`: the caller decides what runs.
 	default:
-		if c.depth == 0 && via == "" && !looksLikePublish(name) {
+		// Any other tool (`dotnet make publish`, `./gradlew upload`): only
+		// when its own words say it publishes.
+		if c.depth == 0 && via == "" && !looksLikePublish(name) && !containsAny(strings.ToLower(strings.Join(argv, " ")), strongPublishWords) {
 			return
 		}
 	}
@@ -458,12 +460,30 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		}
 		pub.Uses = append(pub.Uses, Use{Cred: inline(cr, cmd), Key: key})
 	}
-	// Credentials on the command line: `make publish TOKEN=${{ secrets.X }}`.
-	for _, w := range words[1:] {
-		if i := strings.IndexByte(w.Lit, '='); i > 0 && isName(w.Lit[:i]) {
-			for _, cr := range storedOnly(c.wordCreds(s, local, w)) {
-				add(w.Lit[:i], cr, "arg "+w.Lit[:i])
+	// Credentials on the command line: `make publish TOKEN=${{ secrets.X }}`,
+	// `dotnet make publish --nuget-key=${{ secrets.X }}`, `--api-key $KEY`.
+	for i, w := range words[1:] {
+		name := ""
+		switch k := strings.IndexByte(w.Lit, '='); {
+		case k > 0 && isName(w.Lit[:k]):
+			name = w.Lit[:k]
+		case k > 0 && strings.HasPrefix(w.Lit, "-"):
+			name = flagVar(w.Lit[:k])
+		}
+		if name == "" && strings.HasPrefix(w.Lit, "-") && len(w.Refs) == 0 && i+2 < len(words) {
+			// `--api-key VALUE`: the value is the next word.
+			if next := words[i+2]; len(next.Refs) > 0 {
+				for _, cr := range storedOnly(c.wordCreds(s, local, next)) {
+					add(flagVar(w.Lit), cr, "arg "+w.Lit)
+				}
 			}
+			continue
+		}
+		if name == "" {
+			continue
+		}
+		for _, cr := range storedOnly(c.wordCreds(s, local, w)) {
+			add(name, cr, "arg "+name)
 		}
 	}
 	for _, a := range cmd.Assigns {
@@ -495,7 +515,43 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	for _, reg := range order {
 		pub := byReg[reg]
 		sortUses(pub.Uses)
+		c.retarget(pub, s, local)
 		c.indirect = append(c.indirect, pub)
+	}
+}
+
+// flagVar turns `--nuget-key` into `NUGET_KEY`, for guessing a registry.
+func flagVar(flag string) string {
+	return strings.ToUpper(strings.ReplaceAll(strings.TrimLeft(flag, "-"), "-", "_"))
+}
+
+// retarget looks for a URL in the environment of an indirect publish
+// (NUGET_URL: https://www.myget.org/...) that names where it goes: a private
+// index of the same family is not a public-registry publish.
+func (c *ctx) retarget(pub *Publish, s *scope, local map[string]*entry) {
+	f := c.a.Catalog.Family(catalog.FamilyOf(pub.Registry))
+	if f == nil {
+		return
+	}
+	check := func(m map[string]*entry) bool {
+		for name, e := range m {
+			if e.literal == "" || !strings.Contains(e.literal, "://") || !strings.Contains(strings.ToUpper(name), "URL") && !strings.Contains(strings.ToUpper(name), "REPO") && !strings.Contains(strings.ToUpper(name), "SOURCE") && !strings.Contains(strings.ToUpper(name), "REGISTRY") && !strings.Contains(strings.ToUpper(name), "INDEX") {
+				continue
+			}
+			if reg, ok := f.ResolveTarget(e.literal); ok {
+				pub.Registry = reg
+				return true
+			}
+		}
+		return false
+	}
+	if check(local) {
+		return
+	}
+	for i := len(s.layers) - 1; i >= 0; i-- {
+		if check(s.layers[i]) {
+			return
+		}
 	}
 }
 

@@ -56,6 +56,8 @@ type Use struct {
 	// User is true for a user-name slot (a username secret is reported with
 	// the password, not on its own).
 	User bool
+	// fileRegistry is the registry of a credential file this use reads.
+	fileRegistry string
 }
 
 // Publish is one publish that tpscan recognised.

@@ -377,12 +377,41 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 			uses = append(uses, Use{Cred: cr, Key: "with." + v.Name})
 		}
 	}
+	stepEnv := map[string]bool{}
 	for _, v := range st.Env {
+		stepEnv[v.Name] = true
 		if e, ok := s.lookup(v.Name); ok {
 			for _, cr := range storedOnly(e.creds) {
 				uses = append(uses, Use{Cred: cr, Key: "env." + v.Name})
 			}
 		}
+	}
+	// An action named as a publisher (pulumi-package-publisher) also reads
+	// the job's and workflow's env: registry credentials there reach it.
+	if strings.Contains(strings.ToLower(catalog.ActionName(st.Uses)), "publish") || strings.Contains(strings.ToLower(st.Name), "publish") {
+		for i := len(s.layers) - 1; i >= 0; i-- {
+			for name, e := range s.layers[i] {
+				if stepEnv[name] {
+					continue
+				}
+				for _, cr := range storedOnly(e.creds) {
+					uses = append(uses, Use{Cred: cr, Key: "env." + name})
+				}
+			}
+		}
+		// And the credential files earlier steps wrote (`cargo login`).
+		for kind, fcs := range c.files {
+			for _, fc := range fcs {
+				if fc.cred.Stored() && kind != "npmrc-template" {
+					reg := fc.registry
+					if reg == "" {
+						reg = fileKindRegistry[kind]
+					}
+					uses = append(uses, Use{Cred: fc.cred, Key: "file " + fc.file, fileRegistry: reg})
+				}
+			}
+		}
+		sortUses(uses)
 	}
 	if len(uses) == 0 {
 		return
@@ -390,20 +419,41 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 	if !looksLikePublish(st.Uses) && !looksLikePublish(st.Name) && !looksLikePublish(st.ID) {
 		return
 	}
+	byReg := map[string]*Publish{}
+	var order []string
 	for _, u := range uses {
 		key := strings.TrimPrefix(strings.TrimPrefix(u.Key, "with."), "env.")
 		reg, ok := c.registryOfVar(key)
-		if !ok {
-			reg, ok = c.a.Catalog.InferRegistry(u.Cred.Name)
+		if u.fileRegistry != "" {
+			reg, ok = u.fileRegistry, true
 		}
-		if !ok {
+		if r2, ok2 := c.a.Catalog.InferRegistry(u.Cred.Name); ok2 && (!ok || catalog.FamilyOf(r2) == catalog.FamilyOf(reg)) {
+			reg, ok = c.a.refine(r2, key), true
+		}
+		if !ok || !catalog.Public(reg) {
 			continue
 		}
-		pub := &Publish{Pipeline: c.p, Job: c.j, Step: st, Registry: reg, Uses: []Use{u}, OIDC: c.oidc,
-			Path: c.path(), Pos: st.UsesPos, Confidence: "low", Indirect: "action " + st.Uses,
-			Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
-		c.emit(pub)
+		pub := byReg[reg]
+		if pub == nil {
+			pub = &Publish{Pipeline: c.p, Job: c.j, Step: st, Registry: reg, OIDC: c.oidc,
+				Path: c.path(), Pos: st.UsesPos, Confidence: "low", Indirect: "action " + st.Uses,
+				Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
+			byReg[reg] = pub
+			order = append(order, reg)
+		}
+		pub.Uses = append(pub.Uses, u)
 	}
+	// Deferred like other indirect publishes: a direct publish of the same
+	// credential wins, and two such steps report the credential once.
+	for _, reg := range order {
+		c.indirect = append(c.indirect, byReg[reg])
+	}
+}
+
+// fileKindRegistry is the registry a credential file is for by default.
+var fileKindRegistry = map[string]string{
+	"pypirc": "pypi", "poetry-config": "pypi", "npmrc": "npm", "gem-credentials": "rubygems",
+	"cargo-credentials": "crates", "pub-credentials": "pubdev", "nuget-config": "nuget",
 }
 
 // registryOfVar says which registry a variable name is read by: a method's
