@@ -88,7 +88,7 @@ func methodName(pub *flow.Publish) string {
 		return "a publish"
 	}
 	if pub.Inferred {
-		return "a " + RegistryName(pub.Registry) + " publish"
+		return aRegistry(pub.Registry) + " publish"
 	}
 	return pub.Method.Name
 }

@@ -94,6 +94,11 @@ func rejection(pub *flow.Publish) string {
 		trig = pub.Caller
 	}
 	reg := pub.Registry
+	if pub.Caller == nil && p.Reusable && onlyTriggers(p, "workflow_call") {
+		// A reusable workflow read on its own: the event the registry sees
+		// is its caller's, which tpscan does not know here.
+		return ""
+	}
 	if p.Kind == model.GitLabCI {
 		switch reg {
 		case "rubygems", "pubdev":

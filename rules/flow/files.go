@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"encoding/json"
 	"path"
 	"regexp"
 	"strings"
@@ -386,7 +387,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	argv := lits(words)
 	name := path.Base(argv[0])
 	desc := strings.Join(argv[:min(3, len(argv))], " ")
-	script := ""
+	script, pkgScript := "", ""
 	switch {
 	case interpreters[name] && len(argv) > 1 && !strings.HasPrefix(argv[1], "-"):
 		script = argv[1]
@@ -397,28 +398,34 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		if argv[1] != "run" && argv[1] != "run-script" && name == "npm" {
 			return
 		}
+		pkgScript = packageScriptName(argv)
 	case strings.Contains(argv[0], "${{"):
 		// `run: ${{ inputs.command }}`: the caller decides what runs.
+	case neverPublishes[name]:
+		return
 	default:
 		// Any other tool (`dotnet make publish`, `./gradlew upload`): only
 		// when its own words say it publishes.
-		if c.depth == 0 && via == "" && !looksLikePublish(name) && !containsAny(strings.ToLower(strings.Join(argv, " ")), strongPublishWords) {
+		if via == "" && !looksLikePublish(name) && !containsAny(strings.ToLower(strings.Join(argv, " ")), strongPublishWords) {
 			return
 		}
+	}
+	// A check, a test or a dry run that happens to see the token does not
+	// publish (`scripts/dists.sh check`); it is reported as an exposure.
+	cmdText := strings.Join(argv, " ") + " " + st.Name + " " + st.ID
+	if lc := strings.ToLower(cmdText); containsAny(lc, checkWords) && !containsAny(lc, strongPublishWords) {
+		return
 	}
 	if script != "" && c.a.ReadFile != nil && c.depth < 3 {
 		rel := path.Clean(strings.TrimPrefix(script, "./"))
 		if data, ok := c.a.ReadFile(rel); ok && len(data) < 1<<20 {
-			sc := shell.Parse(shell.Input{Text: string(data)})
-			sub := *c
-			sub.depth++
-			sub.indirect = nil
-			if sub.reportAs == nil {
-				sub.reportAs = c.p
-			}
-			sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}, Triggers: c.p.Triggers, Permissions: c.p.Permissions}
-			sub.script(st, sc, s, "medium", "script "+rel)
-			c.indirect = append(c.indirect, sub.indirect...)
+			c.follow(st, s, rel, string(data), "script "+rel)
+			return
+		}
+	}
+	if pkgScript != "" && c.a.ReadFile != nil && c.depth < 3 {
+		if text, ok := c.packageScript(pkgScript); ok {
+			c.follow(st, s, "package.json", text, "package.json script "+pkgScript)
 			return
 		}
 	}
@@ -426,16 +433,13 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	if !looksLikePublish(text) {
 		return
 	}
-	// A check, a test or a dry run that happens to see the token does not
-	// publish; it is reported as an exposure instead.
-	cmdText := strings.Join(argv, " ") + " " + st.Name + " " + st.ID
-	if lc := strings.ToLower(cmdText); containsAny(lc, checkWords) && !containsAny(lc, strongPublishWords) {
-		return
-	}
 	byReg := map[string]*Publish{}
 	var order []string
 	add := func(varName string, cr Cred, key string) {
 		reg, ok := c.registryOfVar(varName)
+		if strings.HasPrefix(key, "file ") {
+			reg, ok = varName, true // a credential file: its registry is known
+		}
 		conf := "medium"
 		if !ok || !isMethodEnv(c.a.Catalog, varName) {
 			conf = "low"
@@ -512,12 +516,83 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 			visit(nm, e)
 		}
 	}
+	// Credential files earlier steps wrote (`npm config set ... _authToken`
+	// before `npm run publish:public`).
+	for kind, fcs := range c.files {
+		for _, fc := range fcs {
+			reg := fc.registry
+			if reg == "" {
+				reg = fileKindRegistry[kind]
+			}
+			if fc.cred.Stored() && kind != "npmrc-template" && catalog.Public(reg) {
+				add(reg, fc.cred, "file "+fc.file)
+			}
+		}
+	}
 	for _, reg := range order {
 		pub := byReg[reg]
 		sortUses(pub.Uses)
 		c.retarget(pub, s, local)
 		c.indirect = append(c.indirect, pub)
 	}
+}
+
+// follow parses a script of the checkout and analyses it in the step's
+// scope, as part of the step.
+func (c *ctx) follow(st *model.Step, s *scope, rel, text, via string) {
+	sc := shell.Parse(shell.Input{Text: text})
+	sub := *c
+	sub.depth++
+	sub.indirect = nil
+	if sub.reportAs == nil {
+		sub.reportAs = c.p
+	}
+	sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}, Triggers: c.p.Triggers, Permissions: c.p.Permissions}
+	sub.script(st, sc, s, "medium", via)
+	c.indirect = append(c.indirect, sub.indirect...)
+}
+
+// packageScriptName is the package.json script `npm run X`, `yarn X`,
+// `pnpm run X` runs, or "".
+func packageScriptName(argv []string) string {
+	i := 1
+	if argv[1] == "run" || argv[1] == "run-script" {
+		i = 2
+	}
+	for i < len(argv) && strings.HasPrefix(argv[i], "-") {
+		i++
+	}
+	if i >= len(argv) {
+		return ""
+	}
+	return argv[i]
+}
+
+// packageScript returns the text a package.json script runs, with its pre
+// and post hooks, from the repository root's package.json.
+func (c *ctx) packageScript(name string) (string, bool) {
+	data, ok := c.a.ReadFile("package.json")
+	if !ok {
+		return "", false
+	}
+	var pkg struct {
+		Scripts map[string]string `json:"scripts"`
+	}
+	if json.Unmarshal(data, &pkg) != nil {
+		return "", false
+	}
+	body, ok := pkg.Scripts[name]
+	if !ok {
+		return "", false
+	}
+	var parts []string
+	for _, k := range []string{"pre" + name, name, "post" + name} {
+		if v, ok := pkg.Scripts[k]; ok {
+			parts = append(parts, v)
+		}
+	}
+	_ = body
+	return strings.Join(parts, "\n"), true
 }
 
 // flagVar turns `--nuget-key` into `NUGET_KEY`, for guessing a registry.
@@ -553,6 +628,16 @@ func (c *ctx) retarget(pub *Publish, s *scope, local map[string]*entry) {
 			return
 		}
 	}
+}
+
+// neverPublishes are commands whose arguments may say "publish" but which
+// do not ("echo Can't publish a prerelease", "git tag", "gh release").
+var neverPublishes = map[string]bool{
+	"echo": true, "printf": true, "exit": true, "true": true, "false": true, "test": true, "[": true, "[[": true,
+	"cd": true, "mkdir": true, "ls": true, "cat": true, "rm": true, "cp": true, "mv": true, "set": true,
+	"git": true, "gh": true, "jq": true, "yq": true, "sed": true, "awk": true, "grep": true, "tar": true, "zip": true,
+	"unzip": true, "sleep": true, "which": true, "chmod": true, "touch": true, "sha256sum": true, "shasum": true,
+	"tee": true, "read": true, "eval": false,
 }
 
 var (

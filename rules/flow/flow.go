@@ -138,6 +138,8 @@ type Analyzer struct {
 	handedOrder  []string
 	consumed     map[string]bool
 	consumedName map[string]bool
+	// consumedInJob are credential names a publish of a job used.
+	consumedInJob map[jobCred]bool
 }
 
 // Analyze runs the flow analysis over every pipeline of the repository.
@@ -147,6 +149,7 @@ func (a *Analyzer) Analyze() *Result {
 	a.handedOrder = nil
 	a.consumed = map[string]bool{}
 	a.consumedName = map[string]bool{}
+	a.consumedInJob = map[jobCred]bool{}
 	// A reusable workflow called from this repository is analysed through
 	// its callers, which say which stored secrets it gets; on its own only
 	// when nothing here calls it.
@@ -499,13 +502,23 @@ func (c *ctx) consume(uses []Use) {
 	for _, u := range uses {
 		c.a.consumed[credKey(u.Cred)] = true
 		c.a.consumedName[u.Cred.Path+"\x00"+u.Cred.Name] = true
+		c.a.consumedInJob[jobCred{c.j, u.Cred.Name}] = true
 	}
+}
+
+// jobCred is a credential name within one job.
+type jobCred struct {
+	job  *model.Job
+	name string
 }
 
 func (a *Analyzer) reportExposures(res *Result) {
 	for _, k := range a.handedOrder {
 		e := a.handed[k]
-		if a.consumed[k] || a.consumedName[e.Cred.Path+"\x00"+e.Cred.Name] && e.Cred.Level == "workflow" {
+		// Used by a publish here, or by one of the same job elsewhere (the
+		// token referenced twice in one script), it is not a needless exposure.
+		if a.consumed[k] || a.consumedInJob[jobCred{e.Job, e.Cred.Name}] ||
+			a.consumedName[e.Cred.Path+"\x00"+e.Cred.Name] && e.Cred.Level == "workflow" {
 			continue
 		}
 		reg, ok := a.Catalog.InferRegistry(e.Cred.Name)

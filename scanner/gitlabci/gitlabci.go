@@ -151,9 +151,14 @@ type parser struct {
 	extending map[string]bool
 	owner     map[*yaml.Node]*doc
 	seenIncl  map[string]bool
-	nIncl     int
-	errs      []*ParseError
-	seenErr   map[string]bool
+	// loaded are the local includes read, by cleaned path.
+	loaded map[string]bool
+	// remoteIncludes is true when the file includes something outside the
+	// checkout (project:, remote:, template:, component:).
+	remoteIncludes bool
+	nIncl          int
+	errs           []*ParseError
+	seenErr        map[string]bool
 	// defaults are the `default:` pairs and legacy top-level keys.
 	defaults map[string]pair
 }
@@ -312,8 +317,44 @@ func (p *parser) pipeline() *model.Pipeline {
 		}
 		pl.Jobs = append(pl.Jobs, p.job(name, kv.key))
 	}
-	sort.SliceStable(pl.Jobs, func(i, k int) bool { return less(pl.Jobs[i].Pos, pl.Jobs[k].Pos) })
+	// Jobs of included files run in this pipeline too (GitLab merges them);
+	// their positions stay in the file that defines them.
+	var included []string
+	for name, d := range p.defs {
+		if reserved[name] || p.docOf(d.key) == p.main {
+			continue
+		}
+		if v := p.w.resolve(d.val); v == nil || v.Kind != yaml.MappingNode {
+			continue
+		}
+		included = append(included, name)
+	}
+	sort.Strings(included)
+	for _, name := range included {
+		pl.Jobs = append(pl.Jobs, p.job(name, p.defs[name].key))
+	}
+	for path, ok := range p.loaded {
+		if ok {
+			pl.Included = append(pl.Included, path)
+		}
+	}
+	sort.Strings(pl.Included)
+	sort.SliceStable(pl.Jobs, func(i, k int) bool {
+		di, dk := p.docOf(p.jobKey(pl.Jobs[i])) == p.main, p.docOf(p.jobKey(pl.Jobs[k])) == p.main
+		if di != dk {
+			return di // the main file's jobs first
+		}
+		return less(pl.Jobs[i].Pos, pl.Jobs[k].Pos)
+	})
 	return pl
+}
+
+// jobKey finds the key node a job was built from.
+func (p *parser) jobKey(j *model.Job) *yaml.Node {
+	if d, ok := p.defs[j.ID]; ok {
+		return d.key
+	}
+	return nil
 }
 
 func less(a, b model.Pos) bool {
@@ -360,6 +401,7 @@ func (p *parser) includes(inc *yaml.Node) {
 		case yaml.ScalarNode:
 			s := scalar(it)
 			if strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://") {
+				p.remoteIncludes = true
 				continue // remote
 			}
 			local = it
@@ -368,6 +410,9 @@ func (p *parser) includes(inc *yaml.Node) {
 			// in the checkout: nothing to read, nothing to report.
 			_, local = p.w.get(it, "local")
 			local = p.value(local)
+			if local == nil {
+				p.remoteIncludes = true
+			}
 		}
 		if local == nil {
 			continue
@@ -402,6 +447,10 @@ func (p *parser) includeLocal(n *yaml.Node) {
 		p.errs = append(p.errs, perr)
 		return
 	}
+	if p.loaded == nil {
+		p.loaded = map[string]bool{}
+	}
+	p.loaded[clean] = true
 	if _, inc := p.w.get(d.root, "include"); inc != nil {
 		p.includes(inc)
 	}
@@ -431,6 +480,9 @@ func (p *parser) mergedJob(name string, depth int) (*yaml.Node, int, string) {
 	}
 	d := p.defs[name]
 	if d == nil {
+		if p.remoteIncludes {
+			return nil, 0, "extends: template not found here; it may come from a project, remote, template or component include, which tpscan does not read"
+		}
 		return nil, 0, "extends: template not found in this file or its local includes"
 	}
 	own := p.w.resolve(d.val)

@@ -838,9 +838,13 @@ func TestIncludeLocal(t *testing.T) {
 	if want := []string{"ci/templates.yml", "ci/nested.yml", "ci/missing.yml"}; !reflect.DeepEqual(calls, want) {
 		t.Errorf("include calls %v, want %v", calls, want)
 	}
-	// Jobs of included files are not this file's jobs.
-	if got := jobIDs(p); !reflect.DeepEqual(got, []string{"publish"}) {
+	// Jobs (and templates) of included files run in this pipeline, after
+	// the main file's own jobs; the files merged are listed.
+	if got := jobIDs(p); !reflect.DeepEqual(got, []string{"publish", ".twine", ".nested", "tpl-job"}) {
 		t.Errorf("jobs %v", got)
+	}
+	if !reflect.DeepEqual(p.Included, []string{"ci/nested.yml", "ci/templates.yml"}) {
+		t.Errorf("included %v", p.Included)
 	}
 	j := p.Jobs[0]
 	// Positions of inherited nodes are those of the included file.

@@ -321,6 +321,29 @@ feed:
 			j.gaps = append(j.gaps, gapOf(j, e))
 		}
 	})
+	// A file another GitLab file includes is part of that pipeline: its jobs
+	// were analysed there, with the templates of the whole include tree, so
+	// it is not a pipeline of its own (whose extends would look broken).
+	includedBy := map[*model.Repo]map[string]bool{}
+	for _, j := range gl {
+		if j.pipeline == nil {
+			continue
+		}
+		for _, inc := range j.pipeline.Included {
+			if inc == j.rel {
+				continue
+			}
+			if includedBy[j.repo] == nil {
+				includedBy[j.repo] = map[string]bool{}
+			}
+			includedBy[j.repo][inc] = true
+		}
+	}
+	for _, j := range gl {
+		if includedBy[j.repo][j.rel] {
+			j.pipeline, j.gaps = nil, nil
+		}
+	}
 	attach(inv, jobs)
 	return nil
 }
@@ -423,6 +446,9 @@ func gapOf(j *parseJob, err error) model.CoverageGap {
 	default:
 		if l, c, m, ok := gitLabErrorPos(err); ok {
 			g.Line, g.Column, g.Message = l, c, m
+			if strings.Contains(m, "include, which tpscan does not read") || strings.Contains(m, "unresolved !reference") {
+				g.Kind = "unresolved"
+			}
 		}
 	}
 	return g

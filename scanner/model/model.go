@@ -192,6 +192,9 @@ type Pipeline struct {
 	Reusable bool
 	// Inputs are a composite action's declared inputs.
 	Inputs []string
+	// Included lists the files merged into this pipeline (GitLab local
+	// includes); their jobs are part of it.
+	Included []string
 }
 
 // Trigger is one event of `on:`.

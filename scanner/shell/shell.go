@@ -141,6 +141,9 @@ type converter struct {
 	lineOffset int
 	exprs      map[string][]model.Ref
 	out        []*model.Command
+	// skipLit drops the start of the next literal: PowerShell's $env:NAME
+	// consumed it.
+	skipLit int
 }
 
 func (c *converter) pos(p syntax.Pos) model.Pos {
@@ -343,7 +346,12 @@ func (c *converter) parts(parts []syntax.WordPart, b *strings.Builder, out *mode
 	for i, p := range parts {
 		switch x := p.(type) {
 		case *syntax.Lit:
-			c.lit(x.Value, b, out)
+			v := x.Value
+			if c.skipLit > 0 {
+				v = v[min(c.skipLit, len(v)):]
+				c.skipLit = 0
+			}
+			c.lit(v, b, out)
 		case *syntax.SglQuoted:
 			c.lit(x.Value, b, out)
 		case *syntax.DblQuoted:
@@ -379,7 +387,7 @@ func (c *converter) param(x *syntax.ParamExp, parts []syntax.WordPart, i int, b 
 	name := x.Param.Value
 	// PowerShell's $env:NAME reaches the bash parser as $env followed by
 	// ":NAME"; treat it as a reference to NAME.
-	if name == "env" && x.Short && i+1 < len(parts) {
+	if strings.EqualFold(name, "env") && x.Short && i+1 < len(parts) {
 		if lit, ok := parts[i+1].(*syntax.Lit); ok && strings.HasPrefix(lit.Value, ":") {
 			j := 1
 			for j < len(lit.Value) && isIdent(lit.Value[j]) {
@@ -387,6 +395,9 @@ func (c *converter) param(x *syntax.ParamExp, parts []syntax.WordPart, i int, b 
 			}
 			if j > 1 {
 				out.Refs = append(out.Refs, model.Ref{Kind: "var", Name: lit.Value[1:j]})
+				b.WriteString("${" + lit.Value[1:j] + "}")
+				c.skipLit = j // the name is consumed here, not by the next part
+				return
 			}
 		}
 	}
