@@ -364,6 +364,57 @@ gitlab:
 			want: []want{"TP001 pypi PYPI_TOKEN 9"},
 		},
 		{
+			name: "npm run follows package.json, including a pre hook",
+			files: map[string]string{
+				".gitlab-ci.yml": `publish:
+  script:
+    - npm config set '//registry.npmjs.org/:_authToken' "${NPM_TOKEN}"
+    - npm run release
+`,
+				"package.json": `{"scripts": {"prerelease": "npm run build", "release": "npm publish --access public"}}`,
+			},
+			want: []want{"TP001 npm NPM_TOKEN 3"},
+		},
+		{
+			name: "a script invoked to check is not followed; PowerShell env names the target",
+			files: map[string]string{
+				".github/workflows/p.yml": `on: push
+jobs:
+  validate:
+    runs-on: ubuntu-latest
+    steps:
+      - run: bash scripts/dists.sh check
+        env:
+          PYPI_TOKEN: ${{ secrets.PYPI_TOKEN }}
+  myget:
+    runs-on: windows-latest
+    steps:
+      - name: Push to MyGet
+        shell: pwsh
+        run: ./Push.ps1
+        env:
+          NUGET_URL: https://www.myget.org/F/acme/api/v3/index.json
+          NUGET_API_KEY: ${{ secrets.MYGET_API_KEY }}
+`,
+				"scripts/dists.sh": "maturin publish --password \"$PYPI_TOKEN\"\n",
+				"Push.ps1":         "dotnet nuget push pkg.nupkg --source $Env:NUGET_URL --api-key $env:NUGET_API_KEY\n",
+			},
+			want: []want{"TP006 pypi PYPI_TOKEN 8"},
+		},
+		{
+			name: "echo that mentions publish is not a publish",
+			files: map[string]string{".github/workflows/p.yml": `on: push
+env:
+  NPM_TOKEN: ${{ secrets.NPM_TOKEN }}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo "Can't publish a prerelease" && exit 1
+`},
+			want: []want{"TP006 npm NPM_TOKEN 3"},
+		},
+		{
 			name: "trusted publishing with id-token and no token: nothing",
 			files: map[string]string{".github/workflows/p.yml": `on:
   release:
