@@ -581,8 +581,7 @@ func (c *ctx) packageScript(name string) (string, bool) {
 	if json.Unmarshal(data, &pkg) != nil {
 		return "", false
 	}
-	body, ok := pkg.Scripts[name]
-	if !ok {
+	if _, ok := pkg.Scripts[name]; !ok {
 		return "", false
 	}
 	var parts []string
@@ -591,7 +590,6 @@ func (c *ctx) packageScript(name string) (string, bool) {
 			parts = append(parts, v)
 		}
 	}
-	_ = body
 	return strings.Join(parts, "\n"), true
 }
 
