@@ -37,6 +37,7 @@ fuzz-smoke:
 	$(GO) test -run=NONE -fuzz=FuzzFind -fuzztime=$(FUZZ_TIME) ./rules/tokens/
 	$(GO) test -run=NONE -fuzz=FuzzDecodePyPI -fuzztime=$(FUZZ_TIME) ./rules/tokens/
 	$(GO) test -run=NONE -fuzz=FuzzTemplates -fuzztime=$(FUZZ_TIME) ./scanner/expr/
+	$(GO) test -run=NONE -fuzz=FuzzEngine -fuzztime=$(FUZZ_TIME) ./rules/
 
 # Benchmarks are measured, not asserted: see README "Performance".
 bench:
