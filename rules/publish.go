@@ -152,6 +152,13 @@ func publishFinding(pass *Pass, pub *flow.Publish, u flow.Use, users []string, b
 	if f.Line == 0 {
 		f.Line, f.Column = pub.Pos.Line, pub.Pos.Col
 	}
+	// A target chosen at run time (`MATURIN_REPOSITORY: ${{ ... }}`) with a
+	// TestPyPI-named token most likely goes to TestPyPI.
+	if pub.TargetDynamic && pub.Registry == "pypi" {
+		if r, ok := pass.Catalog.InferRegistry(cr.Name); ok && r == "testpypi" {
+			f.Registry = "testpypi"
+		}
+	}
 	f.Job = jobID(pub.Job)
 	if pub.CallJob != nil && cr.Path != pub.Pipeline.File.Path {
 		f.Job = pub.CallJob.ID // the credential is handed over in the caller's job

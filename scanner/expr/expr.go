@@ -122,13 +122,40 @@ func Refs(body string) []model.Ref {
 					next = n
 				}
 			}
-			refs = append(refs, model.Ref{Kind: kind, Name: name, Fallback: fallback})
+			// A reference that is compared (`vars.USE_TEST == 'true'`) or
+			// negated decides a condition; it does not carry its value.
+			if !compared(body, i, next) {
+				refs = append(refs, model.Ref{Kind: kind, Name: name, Fallback: fallback})
+			}
 			i = next
 		default:
 			i++
 		}
 	}
 	return refs
+}
+
+// compared reports whether the operand at [start, end) is negated or is one
+// side of a comparison.
+func compared(body string, start, end int) bool {
+	k := start - 1
+	for k >= 0 && body[k] == ' ' {
+		k--
+	}
+	if k >= 0 && body[k] == '!' {
+		return true
+	}
+	if k >= 1 && (body[k] == '=' && (body[k-1] == '=' || body[k-1] == '!') || body[k] == '<' || body[k] == '>') {
+		return true
+	}
+	k = end
+	for k < len(body) && body[k] == ' ' {
+		k++
+	}
+	if k+1 < len(body) && (body[k:k+2] == "==" || body[k:k+2] == "!=") {
+		return true
+	}
+	return k < len(body) && (body[k] == '<' || body[k] == '>')
 }
 
 // property reads `.name` or `['name']` at i (spaces allowed around the dot).

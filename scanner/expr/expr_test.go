@@ -21,6 +21,9 @@ func TestRefs(t *testing.T) {
 		{"format('{0}', 'secrets.X')", nil},
 		{"env.NODE_AUTH_TOKEN", []model.Ref{{Kind: "env", Name: "NODE_AUTH_TOKEN"}}},
 		{"mysecrets.X", nil},
+		{"vars.USE_TEST == 'true' && secrets.T || secrets.P", []model.Ref{{Kind: "secrets", Name: "T"}, {Kind: "secrets", Name: "P", Fallback: true}}},
+		{"!vars.SKIP && secrets.T", []model.Ref{{Kind: "secrets", Name: "T"}}},
+		{"'x' != vars.MODE", nil},
 	}
 	for _, tt := range tests {
 		if got := Refs(tt.in); !reflect.DeepEqual(got, tt.want) {
