@@ -402,6 +402,35 @@ jobs:
 			want: []want{"TP006 pypi PYPI_TOKEN 8"},
 		},
 		{
+			name: "script arguments bind to $1 after shift; composite action_path; private feed names",
+			files: map[string]string{
+				".github/workflows/p.yml": `on: release
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: ./.github/actions/publish
+        with:
+          token: ${{ secrets.CARGO_LOGIN }}
+      - run: ./build.cmd Publish
+        env:
+          AZURE_DEVOPS_NUGET_API_KEY: ${{ secrets.AZURE_DEVOPS_NUGET_API_KEY }}
+`,
+				".github/actions/publish/action.yml": `name: publish
+inputs:
+  token:
+    required: true
+runs:
+  using: composite
+  steps:
+    - shell: bash
+      run: ${{ github.action_path }}/publish.sh --token ${{ inputs.token }}
+`,
+				".github/actions/publish/publish.sh": "while true; do\n  case $1 in\n    --token) shift; token=\"$1\"; shift;;\n    *) break;;\n  esac\ndone\necho \"$token\" | cargo login\ncargo publish\n",
+			},
+			want: []want{"TP001 crates CARGO_LOGIN 8"},
+		},
+		{
 			name: "echo that mentions publish is not a publish",
 			files: map[string]string{".github/workflows/p.yml": `on: push
 env:

@@ -497,6 +497,19 @@ func InList(list []string, name string) bool {
 // user name or a host.
 var credentialWord = regexp.MustCompile(`(?i)token|key|pass|pwd|secret|auth|credential|cred`)
 
+// privateFeed matches names of credentials for private feeds and mirrors
+// (AZURE_DEVOPS_NUGET_API_KEY, FEEDZ_NUGET_API_KEY, MYGET_KEY, a GitHub
+// Packages token): a registry word in them does not make them public-registry
+// tokens.
+var privateFeed = regexp.MustCompile(`(?i)azure|devops|(^|_)ado_|artifactory|jfrog|nexus|feedz|myget|cloudsmith|gemfury|(^|_)fury_|codeartifact|github|(^|_)gpr_|(^|_)gh_|private|internal|gitlab|proget|baget|verdaccio`)
+
+// notCredential matches names that sit next to credentials but are not
+// ones (TOKEN_ENDPOINT, SCOPES, EXPIRATION, REGISTRY_URL).
+var notCredential = regexp.MustCompile(`(?i)endpoint|scope|expir|_url$|^url|host|email|user(name)?$|registry$|repo(sitory)?$|_id$`)
+
+// NotCredentialName reports names that are clearly not secrets themselves.
+func NotCredentialName(name string) bool { return notCredential.MatchString(name) }
+
 // InferRegistry guesses the registry a secret or variable name is for, from
 // the families' secret_names. ok is false when the name does not look like a
 // registry credential at all (NUGET_USER is a profile name, not a key).
@@ -511,7 +524,7 @@ func (c *Catalog) InferRegistry(name string) (string, bool) {
 }
 
 func (c *Catalog) inferRegistry(name string) (string, bool) {
-	if !credentialWord.MatchString(name) {
+	if !credentialWord.MatchString(name) || privateFeed.MatchString(name) || notCredential.MatchString(name) {
 		return "", false
 	}
 	for _, f := range c.Families {

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"encoding/json"
+	"strconv"
 	"path"
 	"regexp"
 	"strings"
@@ -166,6 +167,9 @@ func (c *ctx) credentialFileWrite(st *model.Step, cmd *model.Command, s *scope, 
 	}
 	for _, w := range words {
 		for _, cr := range storedOnly(c.wordCreds(s, local, w)) {
+			if catalog.NotCredentialName(cr.Name) {
+				continue // "tokenEndpoint": "$TOKEN_ENDPOINT" is no secret
+			}
 			cr = inline(cr, cmd)
 			cr.Via = append(cr.Via, "written to "+file)
 			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
@@ -388,9 +392,10 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	name := path.Base(argv[0])
 	desc := strings.Join(argv[:min(3, len(argv))], " ")
 	script, pkgScript := "", ""
+	scriptArg := 0 // index in words of the script: its arguments follow it
 	switch {
 	case interpreters[name] && len(argv) > 1 && !strings.HasPrefix(argv[1], "-"):
-		script = argv[1]
+		script, scriptArg = argv[1], 1
 	case strings.Contains(argv[0], "/") || strings.HasSuffix(argv[0], ".sh") || strings.HasSuffix(argv[0], ".py"):
 		script = argv[0]
 	case opaqueRunners[name]:
@@ -417,15 +422,15 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		return
 	}
 	if script != "" && c.a.ReadFile != nil && c.depth < 3 {
-		rel := path.Clean(strings.TrimPrefix(script, "./"))
+		rel := c.scriptPath(script, words[scriptArg])
 		if data, ok := c.a.ReadFile(rel); ok && len(data) < 1<<20 {
-			c.follow(st, s, rel, string(data), "script "+rel)
+			c.follow(st, s, local, rel, string(data), "script "+rel, words[scriptArg+1:])
 			return
 		}
 	}
 	if pkgScript != "" && c.a.ReadFile != nil && c.depth < 3 {
 		if text, ok := c.packageScript(pkgScript); ok {
-			c.follow(st, s, "package.json", text, "package.json script "+pkgScript)
+			c.follow(st, s, local, "package.json", text, "package.json script "+pkgScript, nil)
 			return
 		}
 	}
@@ -454,7 +459,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		pub := byReg[reg]
 		if pub == nil {
 			pub = &Publish{Pipeline: c.p, Job: c.j, Step: st, Command: cmd, Registry: reg, OIDC: c.oidc,
-				Path: c.path(), Pos: cmd.Pos, Confidence: conf, Indirect: strings.TrimSpace(via + " " + desc),
+				Path: c.path(), Pos: cmd.Pos, Confidence: conf, Indirect: orPath(via, desc),
 				Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
 			byReg[reg] = pub
 			order = append(order, reg)
@@ -539,7 +544,9 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 
 // follow parses a script of the checkout and analyses it in the step's
 // scope, as part of the step.
-func (c *ctx) follow(st *model.Step, s *scope, rel, text, via string) {
+// Its arguments are bound to $1, $2, ... and $@: `./pub.sh "${{ secrets.X }}"`
+// followed by `cargo login "$1"` hands X over.
+func (c *ctx) follow(st *model.Step, s *scope, local map[string]*entry, rel, text, via string, args []model.Word) {
 	sc := shell.Parse(shell.Input{Text: text})
 	sub := *c
 	sub.depth++
@@ -548,8 +555,34 @@ func (c *ctx) follow(st *model.Step, s *scope, rel, text, via string) {
 		sub.reportAs = c.p
 	}
 	sub.p = &model.Pipeline{Kind: c.p.Kind, File: &model.File{Path: rel}, Triggers: c.p.Triggers, Permissions: c.p.Permissions}
-	sub.script(st, sc, s, "medium", via)
+	params := map[string]*entry{}
+	var all []Cred
+	for i, a := range args {
+		creds := c.wordCreds(s, local, a)
+		e := &entry{defined: true, creds: creds}
+		if len(a.Refs) == 0 {
+			e.literal = a.Lit
+		}
+		params[strconv.Itoa(i+1)] = e
+		all = append(all, creds...)
+	}
+	params["@"] = &entry{defined: true, creds: all}
+	params["*"] = params["@"]
+	sub.scriptWith(st, sc, s, "medium", via, params)
 	c.indirect = append(c.indirect, sub.indirect...)
+}
+
+// scriptPath resolves a script a command runs, relative to the repository;
+// `${{ github.action_path }}/x.sh` in a composite action is in its directory.
+func (c *ctx) scriptPath(script string, w model.Word) string {
+	if c.p.Kind == model.GitHubComposite && strings.HasPrefix(script, "${{…}}/") {
+		for _, r := range w.Refs {
+			if r.Kind == "github" && r.Name == "action_path" {
+				return path.Join(path.Dir(c.p.File.Path), strings.TrimPrefix(script, "${{…}}/"))
+			}
+		}
+	}
+	return path.Clean(strings.TrimPrefix(script, "./"))
 }
 
 // packageScriptName is the package.json script `npm run X`, `yarn X`,

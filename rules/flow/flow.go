@@ -210,13 +210,30 @@ func (a *Analyzer) pipeline(res *Result, p *model.Pipeline, b *binding) {
 // oidcAllowed reports whether a job may mint an OIDC token.
 func oidcAllowed(p *model.Pipeline, j *model.Job) bool {
 	if p.Kind == model.GitLabCI {
-		return len(j.IDTokens) > 0
+		// Only an ID token for a registry counts: one for Vault does not
+		// make a publish trusted.
+		for _, t := range j.IDTokens {
+			for _, aud := range t.Audience {
+				if registryAudience(aud) {
+					return true
+				}
+			}
+		}
+		return false
 	}
 	perms := j.Permissions
 	if perms == nil {
 		perms = p.Permissions
 	}
 	return perms.Scope("id-token") == "write"
+}
+
+// registryAudience reports audiences of registry token exchanges
+// (reference §11.1), or one built from variables that may be.
+func registryAudience(aud string) bool {
+	a := strings.ToLower(aud)
+	return a == "pypi" || a == "testpypi" || strings.HasPrefix(a, "npm:") || a == "crates.io" ||
+		strings.Contains(a, "nuget.org") || a == "rubygems.org" || strings.Contains(a, "$") && !strings.Contains(a, "vault")
 }
 
 // scope is the variable environment visible at one point of a job.

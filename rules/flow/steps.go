@@ -518,6 +518,12 @@ func (c *ctx) flushIndirect() {
 
 // script analyses shell text in the scope of a step.
 func (c *ctx) script(st *model.Step, sc *model.Script, s *scope, conf, via string) {
+	c.scriptWith(st, sc, s, conf, via, nil)
+}
+
+// scriptWith analyses a script whose variables start as params (a followed
+// script's positional arguments).
+func (c *ctx) scriptWith(st *model.Step, sc *model.Script, s *scope, conf, via string, params map[string]*entry) {
 	if sc.Pending != nil {
 		if !c.a.Catalog.MayMatter(sc.Text) && !scopeHasStored(s) {
 			return // names no tool or credential, and no credential is in reach
@@ -525,8 +531,37 @@ func (c *ctx) script(st *model.Step, sc *model.Script, s *scope, conf, via strin
 		shell.Ensure(sc)
 	}
 	local := map[string]*entry{}
+	for k, v := range params {
+		local[k] = v
+	}
 	for _, cmd := range sc.Commands {
 		c.command(st, cmd, s, local, conf, via)
+	}
+}
+
+// shiftParams applies `shift [n]` to a followed script's positional
+// parameters, so that `case $1 in --token) shift; token="$1"` binds the
+// token. The walk is static: every case arm is visited in order.
+func shiftParams(local map[string]*entry, cmd *model.Command) {
+	if _, ok := local["1"]; !ok {
+		return
+	}
+	n := 1
+	if len(cmd.Args) > 1 {
+		if k, err := strconv.Atoi(cmd.Args[1].Lit); err == nil && k > 0 {
+			n = k
+		}
+	}
+	for i := 1; ; i++ {
+		next, ok := local[strconv.Itoa(i+n)]
+		if !ok {
+			delete(local, strconv.Itoa(i))
+			if _, more := local[strconv.Itoa(i+1)]; !more {
+				return
+			}
+			continue
+		}
+		local[strconv.Itoa(i)] = next
 	}
 }
 
@@ -602,6 +637,10 @@ func (c *ctx) command(st *model.Step, cmd *model.Command, s *scope, local map[st
 		c.noteHanded(creds, st)
 	}
 	if len(cmd.Args) == 0 {
+		return
+	}
+	if cmd.Name() == "shift" {
+		shiftParams(local, cmd)
 		return
 	}
 	if c.githubEnvWrite(cmd, s, local) {

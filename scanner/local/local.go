@@ -97,7 +97,7 @@ func classifyDir(p string) dirKind {
 	if exists(filepath.Join(p, InventoryFile)) {
 		return dirSnapshot
 	}
-	if exists(filepath.Join(p, ".github")) || exists(filepath.Join(p, ".gitlab-ci.yml")) || exists(filepath.Join(p, ".git")) ||
+	if exists(filepath.Join(p, ".github")) || exists(filepath.Join(p, ".gitlab-ci.yml")) || exists(filepath.Join(p, ".git")) || exists(filepath.Join(p, ".gitlab")) ||
 		exists(filepath.Join(p, "action.yml")) || exists(filepath.Join(p, "action.yaml")) {
 		return dirCheckout
 	}
@@ -446,8 +446,13 @@ func gapOf(j *parseJob, err error) model.CoverageGap {
 	default:
 		if l, c, m, ok := gitLabErrorPos(err); ok {
 			g.Line, g.Column, g.Message = l, c, m
-			if strings.Contains(m, "include, which tpscan does not read") || strings.Contains(m, "unresolved !reference") {
+			// What stays unread because it lives elsewhere (an include, a
+			// template from one) is incomplete, not broken.
+			if strings.Contains(m, "not found") || strings.Contains(m, "unresolved") || strings.Contains(m, "does not read") {
 				g.Kind = "unresolved"
+				if j.direct {
+					g.Message += " (the file was scanned on its own; scan its checkout to resolve includes)"
+				}
 			}
 		}
 	}
