@@ -2,9 +2,9 @@ package flow
 
 import (
 	"encoding/json"
-	"strconv"
 	"path"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/tpscan/tpscan/rules/catalog"
