@@ -3,7 +3,6 @@ package rules
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strings"
 
 	"github.com/tpscan/tpscan/rules/risk"
 )
@@ -114,5 +113,14 @@ func Less(a, b *Finding) bool {
 	if a.Column != b.Column {
 		return a.Column < b.Column
 	}
-	return strings.Compare(a.Rule, b.Rule) < 0
+	if a.Rule != b.Rule {
+		return a.Rule < b.Rule
+	}
+	if a.Registry != b.Registry {
+		return a.Registry < b.Registry
+	}
+	if a.Secret != b.Secret {
+		return a.Secret < b.Secret
+	}
+	return a.Fingerprint < b.Fingerprint
 }

@@ -198,3 +198,22 @@ func itoa(n int) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestOutputIsDeterministic: parallel workers and map walks must not change
+// the report, or golden files and bots diffing reports would flap.
+func TestOutputIsDeterministic(t *testing.T) {
+	paths, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "corpus", "*.y*ml"))
+	var first string
+	for i := 0; i < 3; i++ {
+		var out, errOut bytes.Buffer
+		opts := &LocalOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: paths, Format: "json", FailOn: "none", Now: testNow, Workers: 4}
+		if err := localRun(context.Background(), opts); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 {
+			first = out.String()
+		} else if out.String() != first {
+			t.Fatalf("run %d differs from the first: %s", i+1, firstDiff(first, out.String()))
+		}
+	}
+}

@@ -76,7 +76,10 @@ func lessUse(a, b Use) bool {
 	if a.Cred.Pos.Line != b.Cred.Pos.Line {
 		return a.Cred.Pos.Line < b.Cred.Pos.Line
 	}
-	return a.Key < b.Key
+	if a.Key != b.Key {
+		return a.Key < b.Key
+	}
+	return a.Cred.Name < b.Cred.Name // maps were walked: keep output stable
 }
 
 func (c *ctx) actionStep(st *model.Step, s *scope) {
