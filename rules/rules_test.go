@@ -431,6 +431,59 @@ runs:
 			want: []want{"TP001 crates CARGO_LOGIN 8"},
 		},
 		{
+			name: "here-document credentials point at their own lines; GitHub Packages host with a variable",
+			files: map[string]string{".github/workflows/p.yml": `on: push
+jobs:
+  pub:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          cat <<EOF > ~/.pub-cache/credentials.json
+          {
+            "accessToken":"${{ secrets.OAUTH_ACCESS_TOKEN }}",
+            "refreshToken":"${{ secrets.OAUTH_REFRESH_TOKEN }}",
+            "tokenEndpoint":"https://accounts.google.com/o/oauth2/token"
+          }
+          EOF
+      - run: dart pub publish -f
+  gpr:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          printf -- "---\n:github: ${GEM_HOST_API_KEY}\n" > $HOME/.gem/credentials
+          gem push --KEY github --host https://rubygems.pkg.github.com/${OWNER} *.gem
+        env:
+          GEM_HOST_API_KEY: "Bearer ${{ secrets.BOT_TOKEN }}"
+          OWNER: ${{ github.repository_owner }}
+`},
+			want: []want{"TP001 pubdev OAUTH_ACCESS_TOKEN 9", "TP001 pubdev OAUTH_REFRESH_TOKEN 10"},
+		},
+		{
+			name: "local reusable workflow with secrets: inherit; escaped npmrc template",
+			files: map[string]string{
+				".github/workflows/release.yml": `on: release
+jobs:
+  call:
+    uses: ./.github/workflows/gem.yml
+    secrets: inherit
+`,
+				".github/workflows/gem.yml": `on: workflow_call
+jobs:
+  push:
+    runs-on: ubuntu-latest
+    steps:
+      - run: gem push *.gem
+        env:
+          GEM_HOST_API_KEY: ${{ secrets.RUBYGEMS_AUTH_TOKEN }}
+`,
+				".gitlab-ci.yml": `publish:
+  script:
+    - echo "//registry.npmjs.org/:_authToken=\${NPM_TOKEN}" >> $HOME/.npmrc
+    - npm publish
+`},
+			want: []want{"TP001 rubygems RUBYGEMS_AUTH_TOKEN 5", "TP001 npm NPM_TOKEN 3"},
+		},
+		{
 			name: "echo that mentions publish is not a publish",
 			files: map[string]string{".github/workflows/p.yml": `on: push
 env:

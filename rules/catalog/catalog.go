@@ -540,6 +540,7 @@ func (c *Catalog) inferRegistry(name string) (string, bool) {
 // InferRegistryFromText guesses a registry from free text such as a reusable
 // workflow's file name ("publish-rubygems.yml") or a script name.
 func (c *Catalog) InferRegistryFromText(text string) (string, bool) {
+	text = strings.ReplaceAll(text, "-", "_") // publish-rubygem.yml reads like GEM_PUSH names
 	for _, f := range c.Families {
 		for _, t := range f.SecretNames {
 			if t.re.MatchString(text) {

@@ -77,7 +77,7 @@ func (c *ctx) githubEnvWrite(cmd *model.Command, s *scope, local map[string]*ent
 	var creds []Cred
 	for _, w := range words {
 		for _, cr := range c.wordCreds(s, local, w) {
-			cr = inline(cr, cmd)
+			cr = c.pinLine(inline(cr, cmd), cmd)
 			cr.Via = append(cr.Via, "$GITHUB_ENV")
 			if cr.Level == "inline" {
 				cr.Level = "github-env"
@@ -111,7 +111,7 @@ func (c *ctx) githubEnvWrite(cmd *model.Command, s *scope, local map[string]*ent
 
 var (
 	reNpmrcHost   = regexp.MustCompile(`//([^/:\s"']+)[^:\s]*:_(authToken|auth|password)`)
-	reNpmrcEnvRef = regexp.MustCompile(`_(?:authToken|auth|password)\s*=\s*\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	reNpmrcEnvRef = regexp.MustCompile(`_(?:authToken|auth|password)\s*=\s*\\?\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 )
 
 // credentialKind says which credential file a path is, or "".
@@ -170,7 +170,7 @@ func (c *ctx) credentialFileWrite(st *model.Step, cmd *model.Command, s *scope, 
 			if catalog.NotCredentialName(cr.Name) {
 				continue // "tokenEndpoint": "$TOKEN_ENDPOINT" is no secret
 			}
-			cr = inline(cr, cmd)
+			cr = c.pinLine(inline(cr, cmd), cmd)
 			cr.Via = append(cr.Via, "written to "+file)
 			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
 			c.noteHanded([]Cred{cr}, st)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/tpscan/tpscan/rules/catalog"
 	"github.com/tpscan/tpscan/scanner/model"
+	"github.com/tpscan/tpscan/scanner/source"
 )
 
 // Cred is one credential that a value can carry.
@@ -134,6 +135,7 @@ type Analyzer struct {
 	// InternalRegistries are URL prefixes the user declared as internal.
 	InternalRegistries []string
 
+	lines        map[string]*source.Lines
 	handed       map[string]*Exposure
 	handedOrder  []string
 	consumed     map[string]bool
@@ -146,6 +148,7 @@ type Analyzer struct {
 func (a *Analyzer) Analyze() *Result {
 	res := &Result{Referenced: map[string]bool{}}
 	a.handed = map[string]*Exposure{}
+	a.lines = map[string]*source.Lines{}
 	a.handedOrder = nil
 	a.consumed = map[string]bool{}
 	a.consumedName = map[string]bool{}
@@ -662,6 +665,19 @@ func (a *Analyzer) externalCall(res *Result, p *model.Pipeline, j *model.Job, b 
 	if j.Call.Inherit {
 		res.InheritAll = true
 	}
+}
+
+// linesOf indexes a file's lines once per analysis.
+func (a *Analyzer) linesOf(path string, f *model.File) *source.Lines {
+	if l, ok := a.lines[path]; ok {
+		return l
+	}
+	if f == nil {
+		return nil
+	}
+	l := source.NewLines(f.Content)
+	a.lines[path] = l
+	return l
 }
 
 // refine narrows a registry within its family from other evidence: a

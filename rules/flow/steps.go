@@ -289,6 +289,11 @@ func (c *ctx) targetLiteral(pub *Publish, raw string) {
 		}
 	}
 	if strings.Contains(raw, "${{") || strings.Contains(raw, "$") {
+		// https://rubygems.pkg.github.com/${OWNER}: the host decides.
+		if host := literalURLPrefix(raw); host != "" {
+			c.targetLiteral(pub, host)
+			return
+		}
 		pub.TargetDynamic = true
 		return
 	}
@@ -302,8 +307,10 @@ func (c *ctx) targetLiteral(pub *Publish, raw string) {
 	}
 	// A value that is neither a known URL nor a known name: a private
 	// index (an .pypirc section, a NuGet source name, an internal URL).
-	if pub.Method.Family == "pypi" && pub.Method.Kind == "command" && !strings.Contains(raw, "/") {
-		// twine/flit/hatch -r NAME is a .pypirc section: unknown target.
+	if pub.Method.Family == "pypi" && !strings.Contains(raw, "/") {
+		// twine/flit/hatch -r NAME is a .pypirc section, an action's
+		// repository name is configured elsewhere: the target is unknown,
+		// not private.
 		pub.TargetDynamic = true
 		return
 	}
@@ -876,6 +883,51 @@ func inline(cr Cred, cmd *model.Command) Cred {
 	return cr
 }
 
+// pinLine moves an inline credential of a command that spans several lines
+// (a here-document, a continued line) to the line that names it.
+func (c *ctx) pinLine(cr Cred, cmd *model.Command) Cred {
+	last := cmd.End.Line
+	for _, r := range cmd.Redirects {
+		if r.Body != nil {
+			last = max(last, r.Body.Pos.Line+strings.Count(r.Body.Lit, "\n"))
+		}
+	}
+	if cr.Level != "inline" || last <= cmd.Pos.Line || cr.Pos.Line < cmd.Pos.Line || cr.Pos.Line > last {
+		return cr
+	}
+	lines := c.a.linesOf(cr.Path, c.repoFile(cr.Path))
+	if lines == nil {
+		return cr
+	}
+	for k := cr.Pos.Line; k <= last && k <= lines.Count(); k++ {
+		text := lines.Line(k)
+		if i := strings.Index(text, cr.Name); i >= 0 && (strings.Contains(text, "secrets.") || strings.Contains(text, "$") || strings.Contains(text, "vars.")) {
+			// Point at the reference, `${{ secrets.X }}` or `$X`, not the name.
+			if j := strings.LastIndex(text[:i], "${{"); j >= 0 {
+				i = j
+			} else if j := strings.LastIndexByte(text[:i], '$'); j >= 0 && i-j <= 2 {
+				i = j
+			}
+			cr.Pos = model.Pos{Line: k, Col: i + 1}
+			return cr
+		}
+	}
+	return cr
+}
+
+// repoFile finds a file of the repository by path.
+func (c *ctx) repoFile(p string) *model.File {
+	if c.p.File != nil && c.p.File.Path == p && c.p.File.Content != nil {
+		return c.p.File
+	}
+	for _, f := range c.a.Repo.Files {
+		if f.Path == p {
+			return f
+		}
+	}
+	return nil
+}
+
 func splitFlag(a string) (flag, val string, hasVal bool) {
 	if strings.HasPrefix(a, "-") {
 		if i := strings.IndexByte(a, '='); i > 0 {
@@ -900,6 +952,10 @@ func valueOf(raw string) model.Value {
 }
 
 func (c *ctx) targetFromWord(pub *Publish, s *scope, local map[string]*entry, w model.Word) {
+	if host := literalURLPrefix(w.Lit); host != "" {
+		c.targetLiteral(pub, host)
+		return
+	}
 	if len(w.Refs) == 1 {
 		r := w.Refs[0]
 		switch r.Kind {
