@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -400,7 +401,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		script = argv[0]
 	case opaqueRunners[name]:
 	case (name == "npm" || name == "yarn" || name == "pnpm" || name == "bun") && len(argv) > 1:
-		if argv[1] != "run" && argv[1] != "run-script" && name == "npm" {
+		if argv[1] != "run" && argv[1] != "run-script" && name == "npm" || packageManagerBuiltins[argv[1]] {
 			return
 		}
 		pkgScript = packageScriptName(argv)
@@ -438,6 +439,9 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	if !looksLikePublish(text) {
 		return
 	}
+	// Weak when only the job's name says publish: a later command whose
+	// own words do is the likelier publish.
+	weak := !looksLikePublish(strings.Join(argv, " ")+" "+st.Name+" "+st.ID) && via == ""
 	byReg := map[string]*Publish{}
 	var order []string
 	add := func(varName string, cr Cred, key string) {
@@ -446,7 +450,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 			reg, ok = varName, true // a credential file: its registry is known
 		}
 		conf := "medium"
-		if !ok || !isMethodEnv(c.a.Catalog, varName) {
+		if !strings.HasPrefix(key, "file ") && (!ok || !isMethodEnv(c.a.Catalog, varName)) {
 			conf = "low"
 		}
 		if r2, ok2 := c.a.Catalog.InferRegistry(cr.Name); ok2 && (!ok || catalog.FamilyOf(r2) == catalog.FamilyOf(reg)) {
@@ -460,7 +464,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 		if pub == nil {
 			pub = &Publish{Pipeline: c.p, Job: c.j, Step: st, Command: cmd, Registry: reg, OIDC: c.oidc,
 				Path: c.path(), Pos: cmd.Pos, Confidence: conf, Indirect: orPath(via, desc),
-				Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller()}
+				Method: externalMethod(c.a.Catalog, reg), Inferred: true, Callee: c.callee(), CallJob: c.callJob(), Caller: c.caller(), weak: weak}
 			byReg[reg] = pub
 			order = append(order, reg)
 		}
@@ -640,7 +644,13 @@ func (c *ctx) retarget(pub *Publish, s *scope, local map[string]*entry) {
 		return
 	}
 	check := func(m map[string]*entry) bool {
-		for name, e := range m {
+		names := make([]string, 0, len(m))
+		for name := range m {
+			names = append(names, name)
+		}
+		sort.Strings(names) // the same answer on every run
+		for _, name := range names {
+			e := m[name]
 			if e.literal == "" || !strings.Contains(e.literal, "://") || !strings.Contains(strings.ToUpper(name), "URL") && !strings.Contains(strings.ToUpper(name), "REPO") && !strings.Contains(strings.ToUpper(name), "SOURCE") && !strings.Contains(strings.ToUpper(name), "REGISTRY") && !strings.Contains(strings.ToUpper(name), "INDEX") {
 				continue
 			}
@@ -659,6 +669,15 @@ func (c *ctx) retarget(pub *Publish, s *scope, local map[string]*entry) {
 			return
 		}
 	}
+}
+
+// packageManagerBuiltins are npm/yarn/pnpm commands that are not package
+// scripts and never publish.
+var packageManagerBuiltins = map[string]bool{
+	"install": true, "i": true, "ci": true, "add": true, "remove": true, "upgrade": true, "update": true,
+	"audit": true, "cache": true, "config": true, "why": true, "info": true, "link": true, "unlink": true,
+	"init": true, "set": true, "test": true, "t": true, "outdated": true, "version": true, "pack": true,
+	"prune": true, "dedupe": true, "list": true, "ls": true, "rebuild": true, "import": true, "fetch": true,
 }
 
 // neverPublishes are commands whose arguments may say "publish" but which

@@ -101,7 +101,9 @@ type Publish struct {
 	// Inferred is true when Method only stands for "a publish of that
 	// registry": the real command is out of sight.
 	Inferred bool
-	DryRun   bool
+	// weak marks an inferred publish that only the job's name suggests.
+	weak   bool
+	DryRun bool
 }
 
 // Exposure is a registry-looking stored credential handed to a job or step

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"path"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -506,6 +507,9 @@ func (c *ctx) composite(st *model.Step, s *scope, p *model.Pipeline) {
 // flushIndirect emits the publishes seen only through indirection, for the
 // credentials that no direct publish consumed.
 func (c *ctx) flushIndirect() {
+	// Publishes whose own command says publish first: they win a credential
+	// over one only the job's name suggested.
+	sort.SliceStable(c.indirect, func(i, k int) bool { return !c.indirect[i].weak && c.indirect[k].weak })
 	seen := map[string]bool{}
 	for _, pub := range c.indirect {
 		var keep []Use
