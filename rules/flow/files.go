@@ -174,6 +174,12 @@ func (c *ctx) credentialFileWrite(st *model.Step, cmd *model.Command, s *scope, 
 			cr = c.pinLine(inline(cr, cmd), cmd)
 			cr.Via = append(cr.Via, "written to "+file)
 			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
+			if registry != "" && !catalog.Public(registry) {
+				// Configured for GitHub Packages or a private feed: used, and
+				// not a public-registry token whatever its name says.
+				c.consume([]Use{{Cred: cr}})
+				continue
+			}
 			c.noteHanded([]Cred{cr}, st)
 		}
 	}

@@ -174,6 +174,23 @@ func (c *converter) stmt(s *syntax.Stmt, stdin *model.Word) {
 	if s == nil || s.Cmd == nil {
 		return
 	}
+	if _, simple := s.Cmd.(*syntax.CallExpr); !simple && len(s.Redirs) > 0 {
+		if _, decl := s.Cmd.(*syntax.DeclClause); !decl {
+			// `{ echo ...; } > .npmrc`, `for ...; done >> $GITHUB_ENV`: the
+			// redirection applies to every command inside.
+			n := len(c.out)
+			c.compound(s, stdin)
+			for _, cmd := range c.out[n:] {
+				c.redirects(cmd, s.Redirs)
+			}
+			return
+		}
+	}
+	c.compound(s, stdin)
+}
+
+// compound converts the command of a statement.
+func (c *converter) compound(s *syntax.Stmt, stdin *model.Word) {
 	switch x := s.Cmd.(type) {
 	case *syntax.CallExpr:
 		cmd := &model.Command{Pos: c.pos(s.Pos()), End: c.pos(s.End()), Stdin: stdin}

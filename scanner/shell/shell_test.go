@@ -132,6 +132,19 @@ func TestStdinAndRedirects(t *testing.T) {
 	}
 }
 
+func TestCompoundRedirects(t *testing.T) {
+	sc := Parse(Input{Text: "{\n  echo \"//registry.npmjs.org/:_authToken=${NPM_TOKEN}\"\n} > .npmrc\nfor k in a b; do echo \"$k=1\"; done >> $GITHUB_ENV"})
+	if len(sc.Commands) != 2 {
+		t.Fatalf("commands = %d", len(sc.Commands))
+	}
+	for i, want := range []string{".npmrc", "${GITHUB_ENV}"} {
+		c := sc.Commands[i]
+		if len(c.Redirects) != 1 || c.Redirects[0].Target.Lit != want {
+			t.Errorf("command %d redirects = %+v, want %s", i, c.Redirects, want)
+		}
+	}
+}
+
 func TestParseErrorNeverQuotesSource(t *testing.T) {
 	secret := "npm_abcdefghijklmnopqrstuvwxyz0123456789"
 	sc := Parse(Input{Text: "echo \"" + secret + "\n(("})
