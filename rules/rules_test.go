@@ -484,6 +484,23 @@ jobs:
 			want: []want{"TP001 rubygems RUBYGEMS_AUTH_TOKEN 5", "TP001 npm NPM_TOKEN 3"},
 		},
 		{
+			name: "GitLab: a tool's own credential variable named in rules; a private index from a variable",
+			files: map[string]string{".gitlab-ci.yml": `pypi:
+  rules:
+    - if: $CI_COMMIT_TAG && $FLIT_PASSWORD != null
+  variables:
+    FLIT_USERNAME: __token__
+  script:
+    - flit publish
+stage:
+  variables:
+    TWINE_PASSWORD: $STAGE_PASSWORD
+  script:
+    - twine upload --repository-url $PACKAGR_REPOSITORY_URL dist/*
+`},
+			want: []want{"TP001 pypi FLIT_PASSWORD 7"},
+		},
+		{
 			name: "echo that mentions publish is not a publish",
 			files: map[string]string{".github/workflows/p.yml": `on: push
 env:

@@ -832,6 +832,7 @@ func (c *ctx) commandPublish(st *model.Step, cmd *model.Command, words []model.W
 	if len(m.UserEnv) > 0 {
 		pub.Uses = append(pub.Uses, c.envUses(s, local, m.UserEnv, true)...)
 	}
+
 	if len(m.EnvNeedsNpmrc) > 0 {
 		// npm does not read NPM_TOKEN itself, only through an .npmrc that
 		// names it; a project .npmrc out of sight usually does. Without
@@ -866,6 +867,17 @@ func (c *ctx) commandPublish(st *model.Step, cmd *model.Command, words []model.W
 			pub.Uses = append(pub.Uses, Use{Cred: fc.cred, Key: "file " + fc.file})
 		}
 	}
+	// Last, so that a variable already seen through an .npmrc or the env
+	// is not reported twice.
+	for _, u := range c.implicitCIVariables(s, local, m, cmd) {
+		dup := false
+		for _, have := range pub.Uses {
+			dup = dup || have.Cred.Name == u.Cred.Name
+		}
+		if !dup {
+			pub.Uses = append(pub.Uses, u)
+		}
+	}
 	if pub.DryRun {
 		return
 	}
@@ -877,6 +889,52 @@ func orPath(p, d string) string {
 		return p
 	}
 	return d
+}
+
+// implicitCIVariables finds, in GitLab, a method's own credential variable
+// (FLIT_PASSWORD, TWINE_PASSWORD) that the job names (in rules: or a
+// script) but never defines: a CI/CD variable the tool reads from the
+// environment. Without a mention nothing says it exists.
+func (c *ctx) implicitCIVariables(s *scope, local map[string]*entry, m *catalog.Method, cmd *model.Command) []Use {
+	if !c.gitlab {
+		return nil
+	}
+	var uses []Use
+	for _, name := range m.CredentialEnv {
+		if strings.Contains(name, "*") || catalog.InList(m.EnvNeedsNpmrc, name) {
+			continue // npm reads NPM_TOKEN only through an .npmrc
+		}
+		if _, ok := lookup2(s, local, name); ok {
+			continue // defined: envUses has it
+		}
+		if !c.jobMentions(name) {
+			continue
+		}
+		c.res.Referenced[name] = true
+		cr := Cred{Kind: "ci-variable", Name: name, Path: orPath(cmd.Path, c.path()), Pos: cmd.Pos, Level: "inline",
+			Via: []string{"read from the environment by " + m.Name}}
+		uses = append(uses, Use{Cred: cr, Key: "env." + name})
+	}
+	return uses
+}
+
+// jobMentions reports whether a GitLab job names $NAME in its rules or scripts.
+func (c *ctx) jobMentions(name string) bool {
+	for _, r := range c.j.Rules {
+		if mentions(r, name) {
+			return true
+		}
+	}
+	for _, st := range c.j.Steps {
+		if st.Run != nil && mentions(st.Run.Text, name) {
+			return true
+		}
+	}
+	return false
+}
+
+func mentions(text, name string) bool {
+	return strings.Contains(text, "$"+name) || strings.Contains(text, "${"+name)
 }
 
 // inline places a credential written in the command itself at the command.
@@ -966,6 +1024,21 @@ func (c *ctx) targetFromWord(pub *Publish, s *scope, local map[string]*entry, w 
 		case "var":
 			if e, ok := lookup2(s, local, r.Name); ok && e.literal != "" {
 				c.targetLiteral(pub, e.literal)
+				return
+			}
+			// An index URL from a variable tpscan cannot read: unless its
+			// name says PyPI, an explicit non-default target is a private
+			// index (--repository-url $PACKAGR_REPOSITORY_URL).
+			if pub.Method != nil && pub.Method.Family == "pypi" && strings.Contains(strings.ToUpper(r.Name), "URL") {
+				up := strings.ToUpper(r.Name)
+				switch {
+				case strings.Contains(up, "TEST") && strings.Contains(up, "PYPI"):
+					pub.Registry = "testpypi"
+				case strings.Contains(up, "PYPI"):
+					pub.TargetDynamic = true
+				default:
+					pub.Registry = "unknown-index"
+				}
 				return
 			}
 		case "inputs":
