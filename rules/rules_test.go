@@ -501,6 +501,28 @@ stage:
 			want: []want{"TP001 pypi FLIT_PASSWORD 7"},
 		},
 		{
+			name: "xargs and find -exec run the publish; an action writes the credentials file",
+			files: map[string]string{".github/workflows/p.yml": `on: push
+jobs:
+  nuget:
+    runs-on: ubuntu-latest
+    steps:
+      - run: find . -name "*.nupkg" -print0 | xargs -0 -I pkg dotnet nuget push pkg -k $KEY -s https://api.nuget.org/v3/index.json
+        env:
+          KEY: ${{ secrets.NUGET_API_KEY }}
+      - run: find . -name "*.nupkg" -exec dotnet nuget push {} -k ${{ secrets.NUGET_OTHER }} -s nuget.org \;
+  pub:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: joutvhu/write-file@v1
+        with:
+          path: ~/.config/dart/pub-credentials.json
+          contents: ${{ secrets.PUB_CREDENTIALS }}
+      - run: dart pub publish -f
+`},
+			want: []want{"TP001 nuget NUGET_API_KEY 8", "TP001 nuget NUGET_OTHER 9", "TP001 pubdev PUB_CREDENTIALS 16"},
+		},
+		{
 			name: "echo that mentions publish is not a publish",
 			files: map[string]string{".github/workflows/p.yml": `on: push
 env:

@@ -376,6 +376,9 @@ func containsAny(s string, words []string) bool {
 // action in the checkout is followed; any other action that receives a
 // registry credential and looks like a publish is reported at low confidence.
 func (c *ctx) unknownAction(st *model.Step, s *scope) {
+	if c.actionWritesCredentials(st, s) {
+		return
+	}
 	if strings.HasPrefix(st.Uses, "./") && c.depth < 4 {
 		if p := c.a.findComposite(strings.TrimPrefix(st.Uses, "./")); p != nil && len(p.Jobs) > 0 {
 			c.composite(st, s, p)
@@ -465,6 +468,32 @@ func (c *ctx) unknownAction(st *model.Step, s *scope) {
 var fileKindRegistry = map[string]string{
 	"pypirc": "pypi", "poetry-config": "pypi", "npmrc": "npm", "gem-credentials": "rubygems",
 	"cargo-credentials": "crates", "pub-credentials": "pubdev", "nuget-config": "nuget",
+}
+
+// actionWritesCredentials handles an action that writes a file
+// (joutvhu/write-file with path: ~/.config/dart/pub-credentials.json and
+// contents: ${{ secrets.X }}): when the path is a credentials file, the
+// secrets in its other inputs are that file's credentials.
+func (c *ctx) actionWritesCredentials(st *model.Step, s *scope) bool {
+	kind, file := "", ""
+	for _, v := range st.With {
+		if len(v.Value.Refs) == 0 {
+			if k := credentialKind(strings.TrimSpace(v.Value.Raw)); k != "" {
+				kind, file = k, path.Base(strings.TrimSpace(v.Value.Raw))
+			}
+		}
+	}
+	if kind == "" {
+		return false
+	}
+	registry := fileKindRegistry[kind]
+	for _, v := range st.With {
+		for _, cr := range storedOnly(c.inputCreds(s, v)) {
+			cr.Via = append(cr.Via, "written to "+file+" by "+catalog.ActionName(st.Uses))
+			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
+		}
+	}
+	return true
 }
 
 // registryOfVar says which registry a variable name is read by: a method's
@@ -736,6 +765,25 @@ func unwrap(words []model.Word) ([]model.Word, string) {
 				i++
 			}
 			next = i
+		case name == "xargs":
+			// `find ... | xargs -0 -I pkg dotnet nuget push pkg -k $KEY`
+			i := 1
+			for i < len(words) && strings.HasPrefix(words[i].Lit, "-") {
+				switch words[i].Lit {
+				case "-I", "-n", "-P", "-L", "-d", "-a", "-E", "-s":
+					i++
+				}
+				i++
+			}
+			next = i
+		case name == "find":
+			// `find . -name '*.nupkg' -exec dotnet nuget push {} -k $KEY \;`
+			for i := 1; i+1 < len(words); i++ {
+				if words[i].Lit == "-exec" || words[i].Lit == "-execdir" {
+					next = i + 1
+					break
+				}
+			}
 		}
 		if next <= 0 || next >= len(words) {
 			break
