@@ -29,6 +29,9 @@ type Input struct {
 
 const placeholderPrefix = "__TPSE"
 
+// MaxScript is the longest script text parsed.
+const MaxScript = 512 << 10
+
 // Deferred returns a script whose parse waits for Ensure.
 func Deferred(in Input) *model.Script {
 	sc := &model.Script{Text: in.Text, Pending: &model.PendingParse{Lines: in.Lines, Expressions: in.Expressions}}
@@ -52,6 +55,15 @@ func Ensure(sc *model.Script) {
 // script, each line is parsed on its own and ParseError says why, so one odd
 // line does not hide the publish on the next.
 func Parse(in Input) *model.Script {
+	if len(in.Text) > MaxScript {
+		// No CI script is this long; refusing keeps a crafted file from
+		// stalling the scan.
+		sc := &model.Script{Text: in.Text, ParseError: "script longer than 512 KiB: not parsed"}
+		if len(in.Lines) > 0 {
+			sc.Pos = in.Lines[0]
+		}
+		return sc
+	}
 	text, exprs := maskExpressions(in.Text, in.Expressions)
 	sc := &model.Script{Text: in.Text}
 	if len(in.Lines) > 0 {
