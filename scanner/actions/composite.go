@@ -14,6 +14,7 @@ import (
 	"github.com/tpscan/tpscan/scanner/model"
 	"github.com/tpscan/tpscan/scanner/shell"
 	"github.com/tpscan/tpscan/scanner/source"
+	"github.com/tpscan/tpscan/scanner/yamlwalk"
 )
 
 // compositeMaxNodes caps the nodes walked in an action file (aliases re-walk
@@ -23,8 +24,6 @@ const compositeMaxNodes = 1_000_000
 // compositeMaxNesting bounds alias chains and merge recursion.
 const compositeMaxNesting = 64
 
-type compositeBudget struct{}
-
 // ParseComposite parses an action.yml / action.yaml. A composite action
 // (`runs.using: composite`) gives one synthetic job "(action)" whose steps
 // are `runs.steps`; a JavaScript or Docker action gives a pipeline with no
@@ -33,7 +32,7 @@ func ParseComposite(file *model.File) (p *model.Pipeline, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			msg := "composite action parser failed on this file"
-			if _, ok := r.(compositeBudget); ok {
+			if _, ok := r.(yamlwalk.Budget); ok {
 				msg = "document expands to too many nodes (alias bomb?); not analysed"
 			}
 			p, err = nil, &ParseError{Path: file.Path, Line: 1, Column: 1, Message: msg}
@@ -43,12 +42,8 @@ func ParseComposite(file *model.File) (p *model.Pipeline, err error) {
 	if e := yaml.Unmarshal(file.Content, &d); e != nil {
 		return nil, compositeYAMLError(file.Path, e)
 	}
-	c := &composite{
-		lines: source.NewLines(file.Content),
-		memo:  map[*yaml.Node][]ypair{},
-		busy:  map[*yaml.Node]bool{},
-	}
-	root := c.resolve(&d)
+	c := &composite{lines: source.NewLines(file.Content), Walker: yamlwalk.New(compositeMaxNodes, compositeMaxNesting)}
+	root := c.Resolve(&d)
 	if root == nil || root.Kind == 0 || root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return nil, &ParseError{Path: file.Path, Line: 1, Column: 1, Message: "empty file: not an action"}
 	}
@@ -57,35 +52,35 @@ func ParseComposite(file *model.File) (p *model.Pipeline, err error) {
 	}
 	out := &model.Pipeline{Kind: model.GitHubComposite, File: file}
 	var runsKey, runs *yaml.Node
-	for _, kv := range c.pairs(root) {
-		switch kv.key.Value {
+	for _, kv := range c.Pairs(root) {
+		switch kv.Key.Value {
 		case "name":
-			out.Name = yscalar(c.resolve(kv.val))
+			out.Name = yscalar(c.Resolve(kv.Val))
 		case "inputs":
-			ins := c.pairs(kv.val)
+			ins := c.Pairs(kv.Val)
 			sort.SliceStable(ins, func(i, k int) bool {
-				a, b := ypos(ins[i].key), ypos(ins[k].key)
+				a, b := ypos(ins[i].Key), ypos(ins[k].Key)
 				return a.Line < b.Line || a.Line == b.Line && a.Col < b.Col
 			})
 			for _, in := range ins {
-				out.Inputs = append(out.Inputs, in.key.Value)
+				out.Inputs = append(out.Inputs, in.Key.Value)
 			}
 		case "runs":
-			runsKey, runs = kv.key, c.resolve(kv.val)
+			runsKey, runs = kv.Key, c.Resolve(kv.Val)
 		}
 	}
 	if runsKey == nil {
 		return nil, &ParseError{Path: file.Path, Line: 1, Column: 1, Message: "no runs: key: not an action"}
 	}
-	_, using := c.get(runs, "using")
-	if !strings.EqualFold(strings.TrimSpace(yscalar(c.resolve(using))), "composite") {
+	_, using := c.Get(runs, "using")
+	if !strings.EqualFold(strings.TrimSpace(yscalar(c.Resolve(using))), "composite") {
 		return out, nil // JavaScript and Docker actions have no steps
 	}
 	job := &model.Job{ID: "(action)", YAMLPath: "runs", Pos: ypos(runsKey)}
-	_, steps := c.get(runs, "steps")
-	if steps = c.resolve(steps); steps != nil && steps.Kind == yaml.SequenceNode {
+	_, steps := c.Get(runs, "steps")
+	if steps = c.Resolve(steps); steps != nil && steps.Kind == yaml.SequenceNode {
 		for i, it := range steps.Content {
-			m := c.resolve(it)
+			m := c.Resolve(it)
 			if m == nil || m.Kind != yaml.MappingNode {
 				continue
 			}
@@ -142,15 +137,11 @@ func compositeYAMLError(path string, err error) *ParseError {
 }
 
 // composite reads an action file's nodes with aliases and `<<` merges
-// applied.
+// applied, through the shared walker.
 type composite struct {
 	lines *source.Lines
-	spent int
-	memo  map[*yaml.Node][]ypair
-	busy  map[*yaml.Node]bool
+	*yamlwalk.Walker
 }
-
-type ypair struct{ key, val *yaml.Node }
 
 func ypos(n *yaml.Node) model.Pos {
 	if n == nil {
@@ -166,103 +157,6 @@ func yscalar(n *yaml.Node) string {
 	return n.Value
 }
 
-func (c *composite) spend(n int) {
-	c.spent += n
-	if c.spent > compositeMaxNodes {
-		panic(compositeBudget{})
-	}
-}
-
-func (c *composite) resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil; i++ {
-		if i > compositeMaxNesting {
-			return nil
-		}
-		switch n.Kind {
-		case yaml.AliasNode:
-			n = n.Alias
-		case yaml.DocumentNode:
-			if len(n.Content) == 0 {
-				return nil
-			}
-			n = n.Content[0]
-		default:
-			return n
-		}
-	}
-	return nil
-}
-
-// pairs returns a mapping's entries with `<<` merges applied; explicit keys
-// win, the last duplicate wins, the first merged mapping to set a key wins.
-func (c *composite) pairs(n *yaml.Node) []ypair {
-	n = c.resolve(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	if ps, ok := c.memo[n]; ok {
-		return ps
-	}
-	if c.busy[n] {
-		return nil
-	}
-	c.busy[n] = true
-	defer delete(c.busy, n)
-	c.spend(len(n.Content)/2 + 1)
-	var explicit, merged []ypair
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			src := c.resolve(v)
-			if src == nil {
-				continue
-			}
-			switch src.Kind {
-			case yaml.MappingNode:
-				merged = append(merged, c.pairs(src)...)
-			case yaml.SequenceNode:
-				for _, it := range src.Content {
-					merged = append(merged, c.pairs(it)...)
-				}
-			}
-			continue
-		}
-		k = c.resolve(k)
-		if k == nil || k.Kind != yaml.ScalarNode {
-			continue
-		}
-		explicit = append(explicit, ypair{key: k, val: v})
-	}
-	out := make([]ypair, 0, len(explicit)+len(merged))
-	seen := make(map[string]int, len(explicit)+len(merged))
-	for _, kv := range explicit {
-		if i, ok := seen[kv.key.Value]; ok {
-			out[i] = kv
-			continue
-		}
-		seen[kv.key.Value] = len(out)
-		out = append(out, kv)
-	}
-	for _, kv := range merged {
-		if _, ok := seen[kv.key.Value]; ok {
-			continue
-		}
-		seen[kv.key.Value] = len(out)
-		out = append(out, kv)
-	}
-	c.memo[n] = out
-	return out
-}
-
-func (c *composite) get(n *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
-	for _, kv := range c.pairs(n) {
-		if kv.key.Value == key {
-			return kv.key, kv.val
-		}
-	}
-	return nil, nil
-}
-
 // step converts one `runs.steps` item (item is the node as written, m the
 // mapping it stands for).
 func (c *composite) step(item, m *yaml.Node, i int) *model.Step {
@@ -270,9 +164,9 @@ func (c *composite) step(item, m *yaml.Node, i int) *model.Step {
 	out := &model.Step{Index: i, Pos: ypos(item), YAMLPath: path}
 	var run *yaml.Node
 	shellName := ""
-	for _, kv := range c.pairs(m) {
-		v := c.resolve(kv.val)
-		switch kv.key.Value {
+	for _, kv := range c.Pairs(m) {
+		v := c.Resolve(kv.Val)
+		switch kv.Key.Value {
 		case "id":
 			out.ID = yscalar(v)
 		case "name":
@@ -293,7 +187,7 @@ func (c *composite) step(item, m *yaml.Node, i int) *model.Step {
 	}
 	if run != nil && run.Kind == yaml.ScalarNode {
 		text := yscalar(run)
-		c.spend(8 + len(text)/4) // shell parsing is the costly part
+		c.Spend(8 + len(text)/4) // shell parsing is the costly part
 		// Deferred like the workflow parser's scripts: shell.Ensure parses
 		// it when a rule needs the commands.
 		sc := shell.Deferred(shell.Input{Text: text, Lines: c.lines.ScriptLines(c.valuePos(run), text), Expressions: true})
@@ -307,7 +201,7 @@ func (c *composite) step(item, m *yaml.Node, i int) *model.Step {
 // expression in place of the mapping (`env: ${{ fromJSON(...) }}`) gives one
 // nameless entry carrying its references.
 func (c *composite) vars(n *yaml.Node, level, path string) []*model.Var {
-	n = c.resolve(n)
+	n = c.Resolve(n)
 	if n == nil {
 		return nil
 	}
@@ -318,12 +212,12 @@ func (c *composite) vars(n *yaml.Node, level, path string) []*model.Var {
 		}
 		return out
 	}
-	for _, kv := range c.pairs(n) {
-		v := c.resolve(kv.val)
+	for _, kv := range c.Pairs(n) {
+		v := c.Resolve(kv.Val)
 		raw := yscalar(v)
 		out = append(out, &model.Var{
-			Name: kv.key.Value, Value: model.Value{Raw: raw, Pos: ypos(v), Refs: expr.TemplateRefs(raw)},
-			Pos: ypos(kv.key), Level: level, YAMLPath: path + "." + kv.key.Value,
+			Name: kv.Key.Value, Value: model.Value{Raw: raw, Pos: ypos(v), Refs: expr.TemplateRefs(raw)},
+			Pos: ypos(kv.Key), Level: level, YAMLPath: path + "." + kv.Key.Value,
 		})
 	}
 	sortVars(out)

@@ -27,6 +27,7 @@ import (
 	"github.com/tpscan/tpscan/scanner/model"
 	"github.com/tpscan/tpscan/scanner/shell"
 	"github.com/tpscan/tpscan/scanner/source"
+	"github.com/tpscan/tpscan/scanner/yamlwalk"
 )
 
 // Include resolves a local include path (relative to the repository root, as
@@ -82,9 +83,6 @@ var defaultable = map[string]bool{
 // legacyGlobal are the deprecated top-level keys that act like `default:`.
 var legacyGlobal = map[string]bool{"before_script": true, "after_script": true, "image": true}
 
-// errBudget is panicked when a document expands past maxNodes.
-type errBudget struct{}
-
 // Parse parses one GitLab CI file. include, which may be nil, reads local
 // includes; their templates serve `extends:` and `!reference`, but their jobs
 // are not added (the caller scans each file on its own). A YAML error or a
@@ -99,12 +97,12 @@ func Parse(file *model.File, include Include) (pl *model.Pipeline, errs []error)
 		owner:     map[*yaml.Node]*doc{},
 		seenIncl:  map[string]bool{},
 		seenErr:   map[string]bool{},
-		w:         walker{memo: map[*yaml.Node][]pair{}, busy: map[*yaml.Node]bool{}},
+		w:         yamlwalk.New(maxNodes, maxNesting),
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			msg := "GitLab CI parser failed on this file"
-			if _, ok := r.(errBudget); ok {
+			if _, ok := r.(yamlwalk.Budget); ok {
 				msg = "document expands to too many nodes (alias bomb?); not analysed"
 			}
 			pl, errs = nil, []error{&ParseError{Path: file.Path, Line: 1, Column: 1, Message: msg}}
@@ -133,7 +131,7 @@ type doc struct {
 
 // def is one top-level key of the main file or of an included file.
 type def struct {
-	key, val *yaml.Node
+	Key, Val *yaml.Node
 }
 
 type mergeResult struct {
@@ -143,7 +141,7 @@ type mergeResult struct {
 }
 
 type parser struct {
-	w         walker
+	w         *yamlwalk.Walker
 	include   Include
 	main      *doc
 	defs      map[string]*def
@@ -219,13 +217,13 @@ func (p *parser) load(file *model.File) (*doc, *ParseError) {
 		}
 		return nil, yamlError(file.Path, err)
 	}
-	root := p.w.resolve(&first)
+	root := p.w.Resolve(&first)
 	if root != nil && root.Kind == yaml.MappingNode && hasKey(root, "spec") {
 		var second yaml.Node
 		err := dec.Decode(&second)
 		switch {
 		case err == nil:
-			root = p.w.resolve(&second)
+			root = p.w.Resolve(&second)
 		case errors.Is(err, io.EOF):
 			// a lone document with spec: keep it
 		default:
@@ -256,7 +254,7 @@ func (p *parser) load(file *model.File) (*doc, *ParseError) {
 		if n == nil {
 			continue
 		}
-		p.w.spend(1)
+		p.w.Spend(1)
 		p.owner[n] = d
 		stack = append(stack, n.Content...)
 	}
@@ -277,61 +275,61 @@ func (p *parser) pipeline() *model.Pipeline {
 	root := p.main.root
 	// Included files first, in order; the main file's keys override theirs,
 	// as GitLab merges includes under the including file.
-	if _, inc := p.w.get(root, "include"); inc != nil {
+	if _, inc := p.w.Get(root, "include"); inc != nil {
 		p.includes(inc)
 	}
-	top := p.w.pairs(root)
+	top := p.w.Pairs(root)
 	for _, kv := range top {
-		p.defs[kv.key.Value] = &def{key: kv.key, val: kv.val}
+		p.defs[kv.Key.Value] = &def{Key: kv.Key, Val: kv.Val}
 	}
 	pl := &model.Pipeline{Kind: model.GitLabCI, File: p.main.file}
-	if _, wf := p.w.get(root, "workflow"); wf != nil {
-		if _, name := p.w.get(p.value(wf), "name"); name != nil {
+	if _, wf := p.w.Get(root, "workflow"); wf != nil {
+		if _, name := p.w.Get(p.value(wf), "name"); name != nil {
 			pl.Name = scalar(p.value(name))
 		}
 	}
-	if _, vars := p.w.get(root, "variables"); vars != nil {
+	if _, vars := p.w.Get(root, "variables"); vars != nil {
 		pl.Env = p.vars(vars, "global", "variables")
 	}
 	p.defaults = map[string]pair{}
 	for _, kv := range top {
-		if legacyGlobal[kv.key.Value] {
-			p.defaults[kv.key.Value] = kv
+		if legacyGlobal[kv.Key.Value] {
+			p.defaults[kv.Key.Value] = kv
 		}
 	}
-	if _, dflt := p.w.get(root, "default"); dflt != nil {
-		for _, kv := range p.w.pairs(p.value(dflt)) {
-			if defaultable[kv.key.Value] {
-				p.defaults[kv.key.Value] = kv
+	if _, dflt := p.w.Get(root, "default"); dflt != nil {
+		for _, kv := range p.w.Pairs(p.value(dflt)) {
+			if defaultable[kv.Key.Value] {
+				p.defaults[kv.Key.Value] = kv
 			}
 		}
 	}
 	for _, kv := range top {
-		name := kv.key.Value
+		name := kv.Key.Value
 		if reserved[name] {
 			continue
 		}
-		v := p.w.resolve(kv.val)
+		v := p.w.Resolve(kv.Val)
 		if v == nil || v.Kind != yaml.MappingNode {
 			continue
 		}
-		pl.Jobs = append(pl.Jobs, p.job(name, kv.key))
+		pl.Jobs = append(pl.Jobs, p.job(name, kv.Key))
 	}
 	// Jobs of included files run in this pipeline too (GitLab merges them);
 	// their positions stay in the file that defines them.
 	var included []string
 	for name, d := range p.defs {
-		if reserved[name] || p.docOf(d.key) == p.main {
+		if reserved[name] || p.docOf(d.Key) == p.main {
 			continue
 		}
-		if v := p.w.resolve(d.val); v == nil || v.Kind != yaml.MappingNode {
+		if v := p.w.Resolve(d.Val); v == nil || v.Kind != yaml.MappingNode {
 			continue
 		}
 		included = append(included, name)
 	}
 	sort.Strings(included)
 	for _, name := range included {
-		pl.Jobs = append(pl.Jobs, p.job(name, p.defs[name].key))
+		pl.Jobs = append(pl.Jobs, p.job(name, p.defs[name].Key))
 	}
 	for path, ok := range p.loaded {
 		if ok {
@@ -352,7 +350,7 @@ func (p *parser) pipeline() *model.Pipeline {
 // jobKey finds the key node a job was built from.
 func (p *parser) jobKey(j *model.Job) *yaml.Node {
 	if d, ok := p.defs[j.ID]; ok {
-		return d.key
+		return d.Key
 	}
 	return nil
 }
@@ -408,7 +406,7 @@ func (p *parser) includes(inc *yaml.Node) {
 		case yaml.MappingNode:
 			// project:/file:, remote:, template: and component: are not
 			// in the checkout: nothing to read, nothing to report.
-			_, local = p.w.get(it, "local")
+			_, local = p.w.Get(it, "local")
 			local = p.value(local)
 			if local == nil {
 				p.remoteIncludes = true
@@ -451,11 +449,11 @@ func (p *parser) includeLocal(n *yaml.Node) {
 		p.loaded = map[string]bool{}
 	}
 	p.loaded[clean] = true
-	if _, inc := p.w.get(d.root, "include"); inc != nil {
+	if _, inc := p.w.Get(d.root, "include"); inc != nil {
 		p.includes(inc)
 	}
-	for _, kv := range p.w.pairs(d.root) {
-		p.defs[kv.key.Value] = &def{key: kv.key, val: kv.val}
+	for _, kv := range p.w.Pairs(d.root) {
+		p.defs[kv.Key.Value] = &def{Key: kv.Key, Val: kv.Val}
 	}
 }
 
@@ -485,7 +483,7 @@ func (p *parser) mergedJob(name string, depth int) (*yaml.Node, int, string) {
 		}
 		return nil, 0, "extends: template not found in this file or its local includes"
 	}
-	own := p.w.resolve(d.val)
+	own := p.w.Resolve(d.Val)
 	if own == nil || own.Kind != yaml.MappingNode {
 		return nil, 0, "extends: template is not a mapping"
 	}
@@ -498,15 +496,15 @@ func (p *parser) mergedJob(name string, depth int) (*yaml.Node, int, string) {
 	p.extending[name] = true
 	defer delete(p.extending, name)
 
-	ownPairs := p.w.pairs(own)
+	ownPairs := p.w.Pairs(own)
 	self := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: own.Line, Column: own.Column}
 	var ext *yaml.Node
 	for _, kv := range ownPairs {
-		if kv.key.Value == "extends" {
-			ext = kv.val
+		if kv.Key.Value == "extends" {
+			ext = kv.Val
 			continue
 		}
-		self.Content = append(self.Content, kv.key, kv.val)
+		self.Content = append(self.Content, kv.Key, kv.Val)
 	}
 	var acc *yaml.Node
 	height := 0
@@ -541,22 +539,22 @@ func (p *parser) deepMerge(a, b *yaml.Node, depth int) *yaml.Node {
 	}
 	out := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: b.Line, Column: b.Column}
 	index := map[string]int{}
-	for _, kv := range p.w.pairs(a) {
-		index[kv.key.Value] = len(out.Content)
-		out.Content = append(out.Content, kv.key, kv.val)
+	for _, kv := range p.w.Pairs(a) {
+		index[kv.Key.Value] = len(out.Content)
+		out.Content = append(out.Content, kv.Key, kv.Val)
 	}
-	for _, kv := range p.w.pairs(b) {
-		i, ok := index[kv.key.Value]
+	for _, kv := range p.w.Pairs(b) {
+		i, ok := index[kv.Key.Value]
 		if !ok {
-			index[kv.key.Value] = len(out.Content)
-			out.Content = append(out.Content, kv.key, kv.val)
+			index[kv.Key.Value] = len(out.Content)
+			out.Content = append(out.Content, kv.Key, kv.Val)
 			continue
 		}
-		av, bv := p.w.resolve(out.Content[i+1]), p.w.resolve(kv.val)
+		av, bv := p.w.Resolve(out.Content[i+1]), p.w.Resolve(kv.Val)
 		if depth < maxNesting && isMapping(av) && isMapping(bv) {
-			out.Content[i], out.Content[i+1] = kv.key, p.deepMerge(av, bv, depth+1)
+			out.Content[i], out.Content[i+1] = kv.Key, p.deepMerge(av, bv, depth+1)
 		} else {
-			out.Content[i], out.Content[i+1] = kv.key, kv.val
+			out.Content[i], out.Content[i+1] = kv.Key, kv.Val
 		}
 	}
 	return out
@@ -571,13 +569,13 @@ func isReference(n *yaml.Node) bool {
 // value follows aliases and `!reference` tags to the node they stand for;
 // nil when a reference cannot be resolved (which is recorded).
 func (p *parser) value(n *yaml.Node) *yaml.Node {
-	n = p.w.resolve(n)
+	n = p.w.Resolve(n)
 	for depth := 0; isReference(n); depth++ {
 		if depth >= maxRefDepth {
 			p.errorAt(n, "unresolved !reference: nested deeper than 10 levels")
 			return nil
 		}
-		n = p.w.resolve(p.reference(n, depth))
+		n = p.w.Resolve(p.reference(n, depth))
 	}
 	return n
 }
@@ -588,7 +586,7 @@ func (p *parser) value(n *yaml.Node) *yaml.Node {
 func (p *parser) reference(n *yaml.Node, depth int) *yaml.Node {
 	var keys []string
 	for _, it := range n.Content {
-		it = p.w.resolve(it)
+		it = p.w.Resolve(it)
 		if it == nil || it.Kind != yaml.ScalarNode {
 			p.errorAt(n, "unresolved !reference: path must be a list of names")
 			return nil
@@ -602,22 +600,22 @@ func (p *parser) reference(n *yaml.Node, depth int) *yaml.Node {
 	cur, _, _ := p.mergedJob(keys[0], 0)
 	if cur == nil {
 		if d := p.defs[keys[0]]; d != nil {
-			cur = d.val
+			cur = d.Val
 		}
 	}
 	for _, k := range keys[1:] {
 		if cur == nil {
 			break
 		}
-		cur = p.w.resolve(cur)
+		cur = p.w.Resolve(cur)
 		if isReference(cur) {
 			if depth+1 >= maxRefDepth {
 				p.errorAt(n, "unresolved !reference: nested deeper than 10 levels")
 				return nil
 			}
-			cur = p.w.resolve(p.reference(cur, depth+1))
+			cur = p.w.Resolve(p.reference(cur, depth+1))
 		}
-		_, cur = p.w.get(cur, k)
+		_, cur = p.w.Get(cur, k)
 	}
 	if cur == nil {
 		p.errorAt(n, "unresolved !reference: no such job, template or key here or in local includes")
@@ -632,7 +630,7 @@ func (p *parser) strings(n *yaml.Node) []*yaml.Node {
 	onPath := map[*yaml.Node]bool{}
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
-		p.w.spend(1)
+		p.w.Spend(1)
 		n = p.value(n)
 		if n == nil || depth > maxNesting {
 			return
@@ -669,10 +667,10 @@ func (p *parser) job(name string, key *yaml.Node) *model.Job {
 		return j
 	}
 	fields := map[string]pair{}
-	for _, kv := range p.w.pairs(m) {
-		fields[kv.key.Value] = kv
+	for _, kv := range p.w.Pairs(m) {
+		fields[kv.Key.Value] = kv
 	}
-	inherits := p.inheritDefault(fields["inherit"].val)
+	inherits := p.inheritDefault(fields["inherit"].Val)
 	field := func(k string) pair {
 		if kv, ok := fields[k]; ok {
 			return kv
@@ -683,16 +681,16 @@ func (p *parser) job(name string, key *yaml.Node) *model.Job {
 		return pair{}
 	}
 
-	if kv := field("variables"); kv.val != nil {
-		j.Env = p.vars(kv.val, "job", name+".variables")
+	if kv := field("variables"); kv.Val != nil {
+		j.Env = p.vars(kv.Val, "job", name+".variables")
 	}
-	if kv := field("id_tokens"); kv.val != nil {
-		j.IDTokens = p.idTokens(kv.val)
+	if kv := field("id_tokens"); kv.Val != nil {
+		j.IDTokens = p.idTokens(kv.Val)
 	}
-	if kv := field("environment"); kv.val != nil {
-		env := p.value(kv.val)
+	if kv := field("environment"); kv.Val != nil {
+		env := p.value(kv.Val)
 		if isMapping(env) {
-			_, env = p.w.get(env, "name")
+			_, env = p.w.Get(env, "name")
 			env = p.value(env)
 		}
 		if s := scalar(env); s != "" {
@@ -700,33 +698,33 @@ func (p *parser) job(name string, key *yaml.Node) *model.Job {
 		}
 	}
 	j.Rules = p.rules(fields)
-	if kv := field("image"); kv.val != nil {
-		img := p.value(kv.val)
+	if kv := field("image"); kv.Val != nil {
+		img := p.value(kv.Val)
 		if isMapping(img) {
-			_, img = p.w.get(img, "name")
+			_, img = p.w.Get(img, "name")
 			img = p.value(img)
 		}
 		j.Image = scalar(img)
 	}
-	if kv := field("tags"); kv.val != nil {
-		for _, t := range p.strings(kv.val) {
+	if kv := field("tags"); kv.Val != nil {
+		for _, t := range p.strings(kv.Val) {
 			j.RunsOn = append(j.RunsOn, t.Value)
 		}
 		j.SelfHosted = selfHosted(j.RunsOn)
 	}
 	for _, sec := range sections {
 		kv := field(sec)
-		if kv.key == nil {
+		if kv.Key == nil {
 			continue
 		}
-		items := p.scriptItems(kv.val)
+		items := p.scriptItems(kv.Val)
 		if len(items) == 0 {
 			continue // `before_script: []` switches the default off
 		}
 		j.Steps = append(j.Steps, &model.Step{
 			Index:    len(j.Steps),
 			Name:     sec,
-			Pos:      pos(kv.key),
+			Pos:      pos(kv.Key),
 			YAMLPath: name + "." + sec,
 			Run:      p.script(items),
 		})
@@ -753,7 +751,7 @@ func (p *parser) inheritDefault(inh *yaml.Node) func(string) bool {
 	if !isMapping(inh) {
 		return all
 	}
-	_, d := p.w.get(inh, "default")
+	_, d := p.w.Get(inh, "default")
 	d = p.value(d)
 	switch {
 	case d == nil:
@@ -779,14 +777,14 @@ func (p *parser) inheritDefault(inh *yaml.Node) func(string) bool {
 func (p *parser) vars(n *yaml.Node, level, prefix string) []*model.Var {
 	n = p.value(n)
 	var out []*model.Var
-	for _, kv := range p.w.pairs(n) {
-		v := p.value(kv.val)
+	for _, kv := range p.w.Pairs(n) {
+		v := p.value(kv.Val)
 		expand := true
 		if isMapping(v) {
-			if _, e := p.w.get(v, "expand"); e != nil && strings.EqualFold(scalar(p.value(e)), "false") {
+			if _, e := p.w.Get(v, "expand"); e != nil && strings.EqualFold(scalar(p.value(e)), "false") {
 				expand = false
 			}
-			_, v = p.w.get(v, "value")
+			_, v = p.w.Get(v, "value")
 			v = p.value(v)
 		}
 		val := model.Value{Raw: scalar(v), Pos: pos(v)}
@@ -794,10 +792,10 @@ func (p *parser) vars(n *yaml.Node, level, prefix string) []*model.Var {
 			val.Refs = expr.VarRefs(val.Raw)
 		}
 		mv := &model.Var{
-			Name: kv.key.Value, Value: val, Pos: pos(kv.key), Level: level,
-			YAMLPath: prefix + "." + kv.key.Value,
+			Name: kv.Key.Value, Value: val, Pos: pos(kv.Key), Level: level,
+			YAMLPath: prefix + "." + kv.Key.Value,
 		}
-		if d := p.docOf(kv.key); d != p.main && d != nil {
+		if d := p.docOf(kv.Key); d != p.main && d != nil {
 			mv.Path = d.file.Path
 		}
 		out = append(out, mv)
@@ -808,9 +806,9 @@ func (p *parser) vars(n *yaml.Node, level, prefix string) []*model.Var {
 
 func (p *parser) idTokens(n *yaml.Node) []model.IDToken {
 	var out []model.IDToken
-	for _, kv := range p.w.pairs(p.value(n)) {
-		t := model.IDToken{Name: kv.key.Value, Pos: pos(kv.key)}
-		if _, aud := p.w.get(p.value(kv.val), "aud"); aud != nil {
+	for _, kv := range p.w.Pairs(p.value(n)) {
+		t := model.IDToken{Name: kv.Key.Value, Pos: pos(kv.Key)}
+		if _, aud := p.w.Get(p.value(kv.Val), "aud"); aud != nil {
 			for _, a := range p.strings(aud) {
 				t.Audience = append(t.Audience, a.Value)
 			}
@@ -831,7 +829,7 @@ func (p *parser) rules(fields map[string]pair) []string {
 		onPath := map[*yaml.Node]bool{}
 		var walk func(n *yaml.Node, depth int)
 		walk = func(n *yaml.Node, depth int) {
-			p.w.spend(1)
+			p.w.Spend(1)
 			n = p.value(n)
 			if n == nil || depth > maxNesting {
 				return
@@ -851,28 +849,28 @@ func (p *parser) rules(fields map[string]pair) []string {
 				}
 				delete(onPath, n)
 			case yaml.MappingNode:
-				if _, cond := p.w.get(n, "if"); cond != nil {
+				if _, cond := p.w.Get(n, "if"); cond != nil {
 					if s := scalar(p.value(cond)); s != "" {
 						out = append(out, s)
 					}
 				}
 			}
 		}
-		walk(kv.val, 0)
+		walk(kv.Val, 0)
 	}
 	for _, which := range []string{"only", "except"} {
 		kv, ok := fields[which]
 		if !ok {
 			continue
 		}
-		n := p.value(kv.val)
+		n := p.value(kv.Val)
 		if isMapping(n) {
-			if _, refs := p.w.get(n, "refs"); refs != nil {
+			if _, refs := p.w.Get(n, "refs"); refs != nil {
 				for _, s := range p.strings(refs) {
 					out = append(out, which+":"+s.Value)
 				}
 			}
-			if _, vs := p.w.get(n, "variables"); vs != nil {
+			if _, vs := p.w.Get(n, "variables"); vs != nil {
 				for _, s := range p.strings(vs) {
 					out = append(out, which+":variables:"+s.Value)
 				}
@@ -895,7 +893,7 @@ func (p *parser) scriptItems(n *yaml.Node) []*yaml.Node {
 	onPath := map[*yaml.Node]bool{}
 	var walk func(n *yaml.Node, depth int)
 	walk = func(n *yaml.Node, depth int) {
-		p.w.spend(1)
+		p.w.Spend(1)
 		if depth > maxNesting {
 			return
 		}
@@ -933,7 +931,7 @@ func (p *parser) script(items []*yaml.Node) *model.Script {
 	for _, it := range items {
 		cost += scriptCost(it.Value)
 	}
-	p.w.spend(cost)
+	p.w.Spend(cost)
 	sc := &model.Script{}
 	texts := make([]string, 0, len(items))
 	for i, it := range items {
@@ -1213,115 +1211,8 @@ func maskInputs(s string) (string, func(string) string) {
 
 // ---- YAML node walking ----
 
-type pair struct{ key, val *yaml.Node }
-
-// walker reads yaml.v3 nodes with aliases and `<<` merge keys applied, and
-// counts what it visits so that an alias bomb ends in an error, not a hang.
-type walker struct {
-	spent int
-	memo  map[*yaml.Node][]pair
-	busy  map[*yaml.Node]bool
-}
-
-func (w *walker) spend(n int) {
-	w.spent += n
-	if w.spent > maxNodes {
-		panic(errBudget{})
-	}
-}
-
-// resolve follows aliases and unwraps a document node.
-func (w *walker) resolve(n *yaml.Node) *yaml.Node {
-	for i := 0; n != nil; i++ {
-		if i > maxNesting {
-			return nil
-		}
-		switch n.Kind {
-		case yaml.AliasNode:
-			n = n.Alias
-		case yaml.DocumentNode:
-			if len(n.Content) == 0 {
-				return nil
-			}
-			n = n.Content[0]
-		default:
-			return n
-		}
-	}
-	return nil
-}
-
-// pairs returns a mapping's entries with `<<` merges applied: explicit keys
-// win over merged ones, the last of duplicate explicit keys wins, and among
-// merged mappings the first to set a key wins (YAML merge order).
-func (w *walker) pairs(n *yaml.Node) []pair {
-	n = w.resolve(n)
-	if n == nil || n.Kind != yaml.MappingNode {
-		return nil
-	}
-	if ps, ok := w.memo[n]; ok {
-		return ps
-	}
-	if w.busy[n] {
-		return nil // a mapping merged into itself
-	}
-	w.busy[n] = true
-	defer delete(w.busy, n)
-	w.spend(len(n.Content)/2 + 1)
-	var explicit, merged []pair
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i], n.Content[i+1]
-		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
-			src := w.resolve(v)
-			if src == nil {
-				continue
-			}
-			switch src.Kind {
-			case yaml.MappingNode:
-				merged = append(merged, w.pairs(src)...)
-			case yaml.SequenceNode:
-				for _, it := range src.Content {
-					merged = append(merged, w.pairs(it)...)
-				}
-			}
-			continue
-		}
-		k = w.resolve(k)
-		if k == nil || k.Kind != yaml.ScalarNode {
-			continue // complex keys are not GitLab keywords
-		}
-		explicit = append(explicit, pair{key: k, val: v})
-	}
-	out := make([]pair, 0, len(explicit)+len(merged))
-	seen := make(map[string]int, len(explicit)+len(merged))
-	for _, kv := range explicit {
-		if i, ok := seen[kv.key.Value]; ok {
-			out[i] = kv
-			continue
-		}
-		seen[kv.key.Value] = len(out)
-		out = append(out, kv)
-	}
-	for _, kv := range merged {
-		if _, ok := seen[kv.key.Value]; ok {
-			continue
-		}
-		seen[kv.key.Value] = len(out)
-		out = append(out, kv)
-	}
-	w.memo[n] = out
-	return out
-}
-
-// get returns the key and value nodes of one entry of a mapping.
-func (w *walker) get(n *yaml.Node, key string) (*yaml.Node, *yaml.Node) {
-	for _, kv := range w.pairs(n) {
-		if kv.key.Value == key {
-			return kv.key, kv.val
-		}
-	}
-	return nil, nil
-}
+// pair is one entry of a mapping, as the shared walker returns it.
+type pair = yamlwalk.Pair
 
 // ---- sniffing ----
 
