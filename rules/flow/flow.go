@@ -355,17 +355,21 @@ func (c *ctx) resolveValue(outer *scope, same map[string]*entry, val model.Value
 	return out
 }
 
-func (c *ctx) resolveRef(outer *scope, same map[string]*entry, r model.Ref, v *model.Var, level string) []Cred {
-	at := func(kind, name string) Cred {
-		cr := Cred{Kind: kind, Name: name, Path: c.p.File.Path, Level: level, Fallback: r.Fallback}
-		if v != nil {
-			cr.Pos, cr.YAMLPath = v.Pos, v.YAMLPath
-			if v.Path != "" {
-				cr.Path = v.Path
-			}
+// credAt is a credential of kind and name handed over at v (the env entry,
+// input or word that references it).
+func (c *ctx) credAt(kind, name string, r model.Ref, v *model.Var, level string) Cred {
+	cr := Cred{Kind: kind, Name: name, Path: c.p.File.Path, Level: level, Fallback: r.Fallback}
+	if v != nil {
+		cr.Pos, cr.YAMLPath = v.Pos, v.YAMLPath
+		if v.Path != "" {
+			cr.Path = v.Path
 		}
-		return cr
 	}
+	return cr
+}
+
+func (c *ctx) resolveRef(outer *scope, same map[string]*entry, r model.Ref, v *model.Var, level string) []Cred {
+	at := func(kind, name string) Cred { return c.credAt(kind, name, r, v, level) }
 	switch r.Kind {
 	case "secrets":
 		if strings.EqualFold(r.Name, "GITHUB_TOKEN") {
@@ -429,16 +433,7 @@ func lookup2(outer *scope, same map[string]*entry, name string) (*entry, bool) {
 
 // resolveVar resolves a shell or GitLab `$NAME`.
 func (c *ctx) resolveVar(outer *scope, same map[string]*entry, r model.Ref, v *model.Var, level string) []Cred {
-	at := func(kind, name string) Cred {
-		cr := Cred{Kind: kind, Name: name, Path: c.p.File.Path, Level: level, Fallback: r.Fallback}
-		if v != nil {
-			cr.Pos, cr.YAMLPath = v.Pos, v.YAMLPath
-			if v.Path != "" {
-				cr.Path = v.Path
-			}
-		}
-		return cr
-	}
+	at := func(kind, name string) Cred { return c.credAt(kind, name, r, v, level) }
 	if r.Indirect {
 		if e, ok := lookup2(outer, same, r.Name); ok && e.literal != "" && isName(e.literal) {
 			return c.resolveVar(outer, same, model.Ref{Kind: "var", Name: e.literal}, v, level)

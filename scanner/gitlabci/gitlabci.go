@@ -888,38 +888,7 @@ func (p *parser) rules(fields map[string]pair) []string {
 
 // scriptItems flattens a script section: a string, or a sequence whose
 // items are strings, nested sequences or `!reference` tags.
-func (p *parser) scriptItems(n *yaml.Node) []*yaml.Node {
-	var out []*yaml.Node
-	onPath := map[*yaml.Node]bool{}
-	var walk func(n *yaml.Node, depth int)
-	walk = func(n *yaml.Node, depth int) {
-		p.w.Spend(1)
-		if depth > maxNesting {
-			return
-		}
-		n = p.value(n)
-		if n == nil {
-			return
-		}
-		switch n.Kind {
-		case yaml.ScalarNode:
-			if n.Tag != "!!null" {
-				out = append(out, n)
-			}
-		case yaml.SequenceNode:
-			if onPath[n] {
-				return // a sequence that contains itself
-			}
-			onPath[n] = true
-			for _, c := range n.Content {
-				walk(c, depth+1)
-			}
-			delete(onPath, n)
-		}
-	}
-	walk(n, 0)
-	return out
-}
+func (p *parser) scriptItems(n *yaml.Node) []*yaml.Node { return p.strings(n) }
 
 // script parses each item on its own and concatenates the commands: GitLab
 // runs all items of a section in one shell, so later items see earlier

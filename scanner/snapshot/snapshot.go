@@ -124,14 +124,7 @@ func ModelSecret(s Secret, repo string) *model.Secret {
 	m := &model.Secret{Name: s.Name, Scope: model.SecretScope(s.Scope), Repo: repo, Environment: s.Environment,
 		Visibility: s.Visibility, SelectedRepos: s.SelectedRepositories, Value: s.Value}
 	if m.Scope == "" {
-		switch {
-		case repo == "":
-			m.Scope = model.ScopeOrganization
-		case s.Environment != "":
-			m.Scope = model.ScopeEnvironment
-		default:
-			m.Scope = model.ScopeRepository
-		}
+		m.Scope = defaultScope(repo, s.Environment)
 	}
 	if s.UpdatedAt != nil {
 		m.UpdatedAt = *s.UpdatedAt
@@ -147,17 +140,23 @@ func ModelVariable(v Variable, repo string) *model.Variable {
 	m := &model.Variable{Name: v.Name, Scope: model.SecretScope(v.Scope), Repo: repo, Environment: v.Environment,
 		Visibility: v.Visibility, Value: v.Value}
 	if m.Scope == "" {
-		switch {
-		case repo == "":
-			m.Scope = model.ScopeOrganization
-		case v.Environment != "":
-			m.Scope = model.ScopeEnvironment
-		default:
-			m.Scope = model.ScopeRepository
-		}
+		m.Scope = defaultScope(repo, v.Environment)
 	}
 	if v.UpdatedAt != nil {
 		m.UpdatedAt = *v.UpdatedAt
 	}
 	return m
+}
+
+// defaultScope is the scope of an entry that does not say: top-level
+// entries are the organisation's, entries naming an environment are that
+// environment's, the rest the repository's.
+func defaultScope(repo, environment string) model.SecretScope {
+	switch {
+	case repo == "":
+		return model.ScopeOrganization
+	case environment != "":
+		return model.ScopeEnvironment
+	}
+	return model.ScopeRepository
 }
