@@ -14,6 +14,7 @@ import (
 	"github.com/tpscan/tpscan/rules/catalog"
 	"github.com/tpscan/tpscan/rules/flow"
 	"github.com/tpscan/tpscan/rules/risk"
+	"github.com/tpscan/tpscan/rules/tokens"
 	"github.com/tpscan/tpscan/scanner/model"
 )
 
@@ -116,6 +117,7 @@ func (p *OrgPass) Report(f *Finding, stepKey string) {
 }
 
 func finish(r *Rule, f *Finding, stepKey string) {
+	scrub(f)
 	f.Rule, f.RuleName = r.ID, r.Name
 	f.Score = risk.Total(f.Factors)
 	f.Severity = band(f.Score)
@@ -210,4 +212,32 @@ func dedupe(fs []*Finding) []*Finding {
 		out = append(out, f)
 	}
 	return out
+}
+
+// scrub is the last line of defence against a token value in a finding:
+// every text a rule wrote is searched for literal tokens, and any found is
+// replaced by its fingerprint. Rules never quote values, but step names,
+// job ids and command words come from files that may hold one.
+func scrub(f *Finding) {
+	clean := func(s string) string {
+		ms := tokens.Find([]byte(s))
+		for i := len(ms) - 1; i >= 0; i-- {
+			s = s[:ms[i].Offset] + ms[i].Fingerprint + s[ms[i].End:]
+		}
+		return s
+	}
+	f.Message, f.Step, f.Job, f.YAMLPath = clean(f.Message), clean(f.Step), clean(f.Job), clean(f.YAMLPath)
+	f.Fix, f.Blocked, f.Secret = clean(f.Fix), clean(f.Blocked), clean(f.Secret)
+	for i := range f.Via {
+		f.Via[i] = clean(f.Via[i])
+	}
+	for i := range f.ManualSteps {
+		f.ManualSteps[i] = clean(f.ManualSteps[i])
+	}
+	for i := range f.Secrets {
+		f.Secrets[i] = clean(f.Secrets[i])
+	}
+	for i := range f.Factors {
+		f.Factors[i].Reason = clean(f.Factors[i].Reason)
+	}
 }

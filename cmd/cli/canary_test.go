@@ -108,8 +108,12 @@ jobs:
     steps:
       - uses: actions/checkout@v4
       - run: cargo publish --token `+c.crates+`
+      - run: cargo login `+c.crates+`
+      - run: make publish TOKEN=`+c.pypi+`
+      - run: ./scripts/release.sh `+c.npm+`
       - run: dotnet nuget push pkg.nupkg -k `+c.nuget+` -s https://api.nuget.org/v3/index.json
       - uses: pypa/gh-action-pypi-publish@release/v1
+        name: upload with `+c.rubygems+`
         with:
           password: ${{ secrets.PYPI_TOKEN }}
 `)

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/tpscan/tpscan/rules/catalog"
+	"github.com/tpscan/tpscan/rules/tokens"
 	"github.com/tpscan/tpscan/scanner/model"
 	"github.com/tpscan/tpscan/scanner/shell"
 )
@@ -238,7 +239,7 @@ func (c *ctx) login(st *model.Step, cmd *model.Command, words []model.Word, s *s
 		}
 		for _, cr := range storedOnly(c.wordCreds(s, local, *w)) {
 			cr = inline(cr, cmd)
-			cr.Via = append(cr.Via, strings.Join(argv[:min(3, len(argv))], " "))
+			cr.Via = append(cr.Via, describeArgv(argv, 3))
 			c.files[kind] = append(c.files[kind], fileCred{cred: cr, registry: registry, file: file})
 			c.noteHanded([]Cred{cr}, st)
 		}
@@ -397,7 +398,7 @@ var (
 func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word, s *scope, local map[string]*entry, via string) {
 	argv := lits(words)
 	name := path.Base(argv[0])
-	desc := strings.Join(argv[:min(3, len(argv))], " ")
+	desc := describeArgv(argv, 3)
 	script, pkgScript := "", ""
 	scriptArg := 0 // index in words of the script: its arguments follow it
 	switch {
@@ -437,7 +438,7 @@ func (c *ctx) indirection(st *model.Step, cmd *model.Command, words []model.Word
 	}
 	if pkgScript != "" && c.a.ReadFile != nil && c.depth < 3 {
 		if text, ok := c.packageScript(pkgScript); ok {
-			c.follow(st, s, local, "package.json", text, "package.json script "+pkgScript, nil)
+			c.follow(st, s, local, "package.json", text, "package.json script "+describeArgv([]string{pkgScript}, 1), nil)
 			return
 		}
 	}
@@ -634,6 +635,28 @@ func (c *ctx) packageScript(name string) (string, bool) {
 		}
 	}
 	return strings.Join(parts, "\n"), true
+}
+
+// describeArgv names a command for messages by its first n words. Command
+// lines can hold literal tokens (`cargo login cio...`, `make TOKEN=...`):
+// a token is replaced by its fingerprint, an assignment's value and the tail
+// of a long word are dropped, so no value reaches an output.
+func describeArgv(argv []string, n int) string {
+	out := make([]string, 0, n)
+	for _, w := range argv[:min(n, len(argv))] {
+		if ms := tokens.Find([]byte(w)); len(ms) > 0 {
+			out = append(out, ms[0].Fingerprint)
+			continue
+		}
+		if i := strings.IndexByte(w, '='); i > 0 {
+			w = w[:i+1] + "…"
+		}
+		if len(w) > 24 {
+			w = w[:20] + "…"
+		}
+		out = append(out, w)
+	}
+	return strings.Join(out, " ")
 }
 
 // flagVar turns `--nuget-key` into `NUGET_KEY`, for guessing a registry.
