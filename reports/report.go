@@ -8,8 +8,10 @@ import (
 	"encoding/json"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/tpscan/tpscan/rules"
+	"github.com/tpscan/tpscan/rules/tokens"
 	"github.com/tpscan/tpscan/scanner/model"
 )
 
@@ -61,6 +63,13 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 	}
 	if r.Errors == nil {
 		r.Errors = []model.CoverageGap{}
+	}
+	// Parser messages never quote file content; make sure no token does.
+	r.Errors = append([]model.CoverageGap(nil), r.Errors...)
+	for i := range r.Errors {
+		for _, m := range tokens.Find([]byte(r.Errors[i].Message)) {
+			r.Errors[i].Message = strings.ReplaceAll(r.Errors[i].Message, m.Secret(), m.Fingerprint)
+		}
 	}
 	sort.SliceStable(r.Errors, func(i, k int) bool {
 		a, b := r.Errors[i], r.Errors[k]
