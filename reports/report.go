@@ -65,7 +65,7 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 		r.Errors = []model.CoverageGap{}
 	}
 	// Parser messages never quote file content; make sure no token does.
-	r.Errors = append([]model.CoverageGap(nil), r.Errors...)
+	r.Errors = append(make([]model.CoverageGap, 0, len(r.Errors)), r.Errors...)
 	for i := range r.Errors {
 		for _, m := range tokens.Find([]byte(r.Errors[i].Message)) {
 			r.Errors[i].Message = strings.ReplaceAll(r.Errors[i].Message, m.Secret(), m.Fingerprint)
