@@ -5,13 +5,21 @@ STATICCHECK_VERSION := v0.8.2
 BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 
-.PHONY: test lint unit fuzz bench build demo
+.PHONY: test lint unit fuzz bench build demo npm-deps
 
 # The fuzz targets' seed corpora run in `unit`; `make fuzz` fuzzes for real.
 # Fuzzing stays out of `make test`: a slow input on a loaded CI machine ends
 # a time-boxed fuzz run with "context deadline exceeded", which is noise,
 # not a finding.
-test: lint unit
+test: lint npm-deps unit
+
+# Pinned npm packages the tests read (GitHub's OpenAPI description, GraphQL
+# schema, recorded fixtures), installed from .ci/npm/package-lock.json.
+npm-deps: .ci/npm/node_modules/.installed
+
+.ci/npm/node_modules/.installed: .ci/npm/package-lock.json
+	cd .ci/npm && npm ci --no-audit --no-fund --ignore-scripts
+	touch $@
 
 build:
 	$(GO) build -o $(BIN)/tpscan ./cmd/tpscan
