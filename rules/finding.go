@@ -35,6 +35,9 @@ type Finding struct {
 	Secret     string   `json:"secret,omitempty"`
 	Secrets    []string `json:"secrets,omitempty"`
 	SecretKind string   `json:"secret_kind,omitempty"`
+	// UsedBy lists, for a finding about a stored secret that several
+	// repositories can read (TP007), the repositories whose pipelines use it.
+	UsedBy []string `json:"used_by,omitempty"`
 	// Token is the redacted fingerprint of a literal token; never the value.
 	Token   string `json:"token,omitempty"`
 	Message string `json:"message"`

@@ -11,16 +11,6 @@ import (
 	"github.com/tpscan/tpscan/scanner/model"
 )
 
-// hasStored reports whether a stored credential (not a user name) reaches the publish.
-func hasStored(pub *flow.Publish) bool {
-	for _, u := range pub.Uses {
-		if !u.User && u.Cred.Stored() {
-			return true
-		}
-	}
-	return false
-}
-
 // stepKey names a step for fingerprints: its id, else its name. A step
 // with neither is named by what it does rather than by its index, so that
 // adding a step above it does not change the fingerprint: an action step by

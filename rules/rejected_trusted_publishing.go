@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/tpscan/tpscan/rules/catalog"
+	"github.com/tpscan/tpscan/rules/flow"
 	"github.com/tpscan/tpscan/rules/risk"
 )
 
@@ -23,11 +24,16 @@ list is configurable, so a NuGet pull_request_target publish is reported as "may
 Why it matters: the release fails at the token exchange, often at the worst moment, and the
 usual "fix" is to put a long-lived token back.
 
+A stored secret the job names but that the inventory shows cannot exist for the repository
+(no repository or environment secret of that name, and the organisation secret of that name
+is shared with other repositories only) is empty at run time: the publish relies on trusted
+publishing and is checked here too.
+
 How to fix: publish from a trigger the registry accepts (a tag push or a release), on a
 GitHub-hosted runner, from a job in the top-level workflow.`,
 	Run: func(pass *Pass) {
 		for _, pub := range pass.Flow.Publishes {
-			if !catalog.Public(pub.Registry) || pub.DryRun || hasStored(pub) {
+			if !catalog.Public(pub.Registry) || pub.DryRun || hasPresentStored(pass, pub) {
 				continue
 			}
 			if !pub.OIDC && (pub.Method == nil || !pub.Method.OIDC) {
@@ -57,4 +63,16 @@ GitHub-hosted runner, from a job in the top-level workflow.`,
 			pass.Report(f, stepKey(pub))
 		}
 	},
+}
+
+// hasPresentStored reports whether a stored credential (not a user name)
+// reaches the publish, leaving out secrets that the inventory shows are
+// empty at run time for this repository (see absentSecret).
+func hasPresentStored(pass *Pass, pub *flow.Publish) bool {
+	for _, u := range pub.Uses {
+		if !u.User && u.Cred.Stored() && !(u.Cred.Kind == "secret" && absentSecret(pass, u.Cred.Name)) {
+			return true
+		}
+	}
+	return false
 }

@@ -43,6 +43,8 @@ func All() []*Rule {
 		UnusedSecret,
 		RejectedTrustedPublishing,
 		ExposedToken,
+		BroadSecret,
+		UnprotectedEnvSecret,
 	}
 	sort.Slice(rs, func(i, k int) bool { return rs[i].ID < rs[k].ID })
 	return rs
@@ -157,7 +159,7 @@ func Run(inv *model.Inventory, rs []*Rule, cat *catalog.Catalog, opts *Options) 
 			for i := range next {
 				repo := inv.Repos[i]
 				an := &flow.Analyzer{Catalog: cat, Repo: repo, InternalRegistries: opts.InternalRegistries}
-				if opts.ReadFile != nil && repo.Root != "" {
+				if opts.ReadFile != nil {
 					an.ReadFile = func(p string) ([]byte, bool) { return opts.ReadFile(repo, p) }
 				}
 				fr := an.Analyze()
@@ -236,6 +238,9 @@ func scrub(f *Finding) {
 	}
 	for i := range f.Secrets {
 		f.Secrets[i] = clean(f.Secrets[i])
+	}
+	for i := range f.UsedBy {
+		f.UsedBy[i] = clean(f.UsedBy[i])
 	}
 	for i := range f.Factors {
 		f.Factors[i].Reason = clean(f.Factors[i].Reason)

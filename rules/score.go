@@ -147,14 +147,7 @@ func storageFactors(pass *Pass, cr flow.Cred, j, callJob *model.Job) []risk.Fact
 	}
 	switch sec.Scope {
 	case model.ScopeOrganization:
-		switch sec.Visibility {
-		case "all", "":
-			fs = append(fs, risk.Factor{Name: "org-secret-all", Points: risk.OrgAll, Reason: "organisation secret visible to every repository"})
-		case "private":
-			fs = append(fs, risk.Factor{Name: "org-secret-private", Points: risk.OrgPrivate, Reason: "organisation secret visible to every private repository"})
-		default:
-			fs = append(fs, risk.Factor{Name: "org-secret-selected", Points: risk.OrgSelected, Reason: fmt.Sprintf("organisation secret shared with %d selected repositories", len(sec.SelectedRepos))})
-		}
+		fs = append(fs, orgVisibilityFactor(sec))
 	case model.ScopeRepository:
 		fs = append(fs, risk.Factor{Name: "repository-secret", Points: risk.RepoSecret, Reason: "repository secret: every workflow on every branch can read it"})
 	case model.ScopeEnvironment:

@@ -25,14 +25,19 @@ often predates scoped tokens (a user-wide PyPI token, say).
 
 How to fix: check that no workflow outside the scan needs it, revoke it at the registry and
 delete the secret. tpscan does not report this when a job passes secrets: inherit to a workflow
-it could not read, since that workflow may use any secret.`,
+it could not read, since that workflow may use any secret, nor when a repository that can read
+it was not fully read (missing from the snapshot, a CI file that does not parse) or, for an
+organisation secret shared with selected repositories, one of them was not scanned. A
+repository with its own repository secret of the same name does not use the organisation's.
+A registry secret that is used, or may be, is never TP004: a broadly shared organisation
+secret is TP007, one in an unprotected environment TP008.`,
 	Run: func(pass *Pass) {
-		if !pass.Repo.SecretsKnown || pass.Flow.InheritAll {
+		if !pass.Repo.SecretsKnown || pass.Flow.InheritAll || !repoFullyRead(pass.Inventory, pass.Repo) {
 			return
 		}
 		extra := compileExtra(pass.Options.ExtraSecretPatterns)
 		for _, s := range pass.Repo.Secrets {
-			if referenced(pass.Flow.Referenced, s.Name) {
+			if !repoSecretUnused(pass, s) {
 				continue
 			}
 			reg, ok := registryOfSecret(pass, s.Name, extra)
@@ -43,6 +48,8 @@ it could not read, since that workflow may use any secret.`,
 			if s.Scope == model.ScopeEnvironment {
 				if env := findEnv(pass.Repo, s.Environment); env != nil && env.Protected() {
 					f.Factors = append(f.Factors, risk.Factor{Name: "protected-environment", Points: risk.EnvProtected, Reason: "behind a protected environment"})
+				} else if env != nil {
+					f.Factors = append(f.Factors, risk.Factor{Name: "unprotected-environment", Points: risk.EnvUnprotected, Reason: "environment secret, but the environment has no reviewers or branch rules"})
 				}
 			}
 			pass.Report(f, "secret:"+string(s.Scope)+":"+s.Environment)
@@ -56,37 +63,27 @@ it could not read, since that workflow may use any secret.`,
 			if !ok {
 				continue
 			}
-			used, visible, unknown := false, 0, false
-			for _, r := range pass.Inventory.Repos {
-				if !s.Visible(r) {
-					continue
-				}
-				visible++
-				fr := pass.Flows[r.Name]
-				if fr == nil {
-					unknown = true
-					continue
-				}
-				if fr.InheritAll {
-					unknown = true
-				}
-				if referenced(fr.Referenced, s.Name) {
-					used = true
-				}
-			}
-			if used || unknown {
+			u := orgSecretUsage(pass, s)
+			if !u.Unused() {
 				continue
 			}
-			f := unusedFinding(pass.Options, "", s, reg, fmt.Sprintf(" (visible to %d scanned repositories, used by none)", visible))
-			switch s.Visibility {
-			case "all", "":
-				f.Factors = append(f.Factors, risk.Factor{Name: "org-secret-all", Points: risk.OrgAll, Reason: "organisation secret visible to every repository"})
-			case "private":
-				f.Factors = append(f.Factors, risk.Factor{Name: "org-secret-private", Points: risk.OrgPrivate, Reason: "organisation secret visible to every private repository"})
-			}
+			f := unusedFinding(pass.Options, "", s, reg, fmt.Sprintf(" (visible to %d scanned repositories, used by none)", len(u.Readers)))
+			// Where it is stored, before its age, as for every other finding.
+			f.Factors = append(f.Factors[:1], append([]risk.Factor{orgVisibilityFactor(s)}, f.Factors[1:]...)...)
 			pass.Report(f, "org-secret")
 		}
 	},
+}
+
+// orgVisibilityFactor scores who can read an organisation secret.
+func orgVisibilityFactor(s *model.Secret) risk.Factor {
+	switch s.Visibility {
+	case "all", "":
+		return risk.Factor{Name: "org-secret-all", Points: risk.OrgAll, Reason: "organisation secret visible to every repository"}
+	case "private":
+		return risk.Factor{Name: "org-secret-private", Points: risk.OrgPrivate, Reason: "organisation secret visible to every private repository"}
+	}
+	return risk.Factor{Name: "org-secret-selected", Points: risk.OrgSelected, Reason: fmt.Sprintf("organisation secret shared with %d selected repositories", len(s.SelectedRepos))}
 }
 
 func referenced(refs map[string]bool, name string) bool {

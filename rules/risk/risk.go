@@ -29,6 +29,8 @@ const (
 	BaseUnusedSecret  = 35 // a registry secret nothing uses
 	BaseExposed       = 40 // a registry token handed to a job that does not publish with it
 	BaseRejected      = 30 // trusted publishing the registry will refuse
+	BaseBroadSecret   = 40 // a registry token every (private) repository of the organisation can read
+	BaseUngatedEnv    = 40 // a registry token in an environment with no reviewers and no branch policy
 
 	WorkflowEnv      = 15 // every step of every job sees it
 	JobEnv           = 10 // every step of the job sees it
@@ -46,6 +48,9 @@ const (
 	OrgAll           = 15
 	OrgPrivate       = 10
 	OrgSelected      = 5
+	ManyReaders      = 5  // 5 to 19 repositories can read an organisation secret
+	VeryManyReaders  = 10 // 20 or more
+	PublicReaders    = 10 // public repositories can read an organisation secret
 	RepoSecret       = 3
 	EnvUnprotected   = 3
 	EnvProtected     = -15

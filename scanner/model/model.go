@@ -129,7 +129,8 @@ func (s *Secret) Visible(repo *Repo) bool {
 		return repo.Visibility != "public"
 	case "selected":
 		for _, r := range s.SelectedRepos {
-			if r == repo.Name || shortName(r) == shortName(repo.Name) {
+			// GitHub repository names are case-insensitive.
+			if equalFold(r, repo.Name) || equalFold(shortName(r), shortName(repo.Name)) {
 				return true
 			}
 		}
