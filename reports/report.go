@@ -30,6 +30,9 @@ type Report struct {
 	// dropped: a clean report with errors is not a clean bill of health.
 	Errors              []model.CoverageGap        `json:"errors"`
 	ExpiredSuppressions []rules.ExpiredSuppression `json:"expired_suppressions,omitempty"`
+	// Coverage says how much was read: repositories fully and partly read,
+	// and for API scans the requests made and the rate limit spent.
+	Coverage *Coverage `json:"coverage"`
 }
 
 // Tool names the producer.
@@ -105,6 +108,7 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 		}
 	}
 	r.Summary = s
+	r.Coverage = coverageOf(inv)
 	return r
 }
 

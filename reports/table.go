@@ -109,6 +109,9 @@ func WriteTable(w io.Writer, r *Report, opts TableOptions) error {
 	for _, e := range r.ExpiredSuppressions {
 		fmt.Fprintf(w, "\n%s:%d: %s (reason was: %s)\n", e.Path, e.Line, e.Message, e.Reason)
 	}
+	if r.Coverage != nil && (r.Coverage.API != nil || len(r.Coverage.Skipped) > 0) {
+		writeCoverage(w, r.Coverage)
+	}
 	return nil
 }
 

@@ -52,7 +52,11 @@ short-lived token minted per run over OIDC, nothing stored.
 It follows the credential, not keywords: from secrets through env, inputs, run: scripts
 (parsed as shell), credential files, $GITHUB_ENV and reusable workflows to the publish.
 Token values are never printed: literal tokens appear only as redacted fingerprints.`,
-		Example: `  # Scan a checkout, a workflow file, or an organisation snapshot
+		Example: `  # Audit a GitHub organisation or one repository over the API
+  tpscan org myorg
+  tpscan repo myorg/api
+
+  # Scan a checkout, a workflow file, or an organisation snapshot
   tpscan local .
   tpscan local .github/workflows/release.yml
   tpscan local testdata/demo-org
@@ -70,6 +74,8 @@ Token values are never printed: literal tokens appear only as redacted fingerpri
 	root.SetErr(io.ErrOut)
 	root.SetIn(io.In)
 	root.AddCommand(NewCmdLocal(io, nil))
+	root.AddCommand(NewCmdOrg(io, nil))
+	root.AddCommand(NewCmdRepo(io, nil))
 	root.AddCommand(NewCmdRules(io, nil))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err}

@@ -43,7 +43,7 @@ func loadSnapshot(inv *model.Inventory, root string) ([]*parseJob, error) {
 				return nil, fmt.Errorf("%s: repository %s: path %q leaves the snapshot", InventoryFile, sr.Name, sr.Path)
 			}
 			seen[filepath.Clean(full)] = true
-			r := &model.Repo{Name: sr.Name, Root: full, Visibility: sr.Visibility, DefaultBranch: sr.DefaultBranch, SecretsKnown: sr.SecretsListed}
+			r := &model.Repo{Name: sr.Name, Root: full, Visibility: sr.Visibility, DefaultBranch: sr.DefaultBranch, Commit: sr.Commit, SecretsKnown: sr.SecretsListed}
 			for _, s := range sr.Secrets {
 				r.Secrets = append(r.Secrets, snapshot.ModelSecret(s, sr.Name))
 			}

@@ -66,6 +66,9 @@ type Repo struct {
 	// Visibility is "public", "private", "internal" or "" when unknown.
 	Visibility    string
 	DefaultBranch string
+	// Commit is the default branch's head commit that was read, when the
+	// source knows it (API sources): reports and uploads name it.
+	Commit string
 	// Pipelines are the parsed CI files.
 	Pipelines []*Pipeline
 	// Files holds every file read: CI files (for fixers, which need the exact

@@ -36,8 +36,10 @@ type Repository struct {
 	Path          string `json:"path,omitempty"`
 	Visibility    string `json:"visibility,omitempty"`
 	DefaultBranch string `json:"default_branch,omitempty"`
-	Archived      bool   `json:"archived,omitempty"`
-	Fork          bool   `json:"fork,omitempty"`
+	// Commit is the default branch's head commit the files were read at.
+	Commit   string `json:"commit,omitempty"`
+	Archived bool   `json:"archived,omitempty"`
+	Fork     bool   `json:"fork,omitempty"`
 	// SecretsListed is false when the secrets could not be listed (no
 	// admin rights): tpscan then never calls a secret unused.
 	SecretsListed bool          `json:"secrets_listed"`

@@ -1,0 +1,319 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tpscan/tpscan/reports"
+	"github.com/tpscan/tpscan/rules"
+	"github.com/tpscan/tpscan/rules/catalog"
+	"github.com/tpscan/tpscan/rules/config"
+	"github.com/tpscan/tpscan/scanner/github"
+	"github.com/tpscan/tpscan/scanner/model"
+	"github.com/tpscan/tpscan/scanner/snapshot"
+)
+
+// AuditOptions are the options shared by `tpscan org` and `tpscan repo`.
+type AuditOptions struct {
+	IO *IOStreams
+	// Org or Repo (owner/name) is the target.
+	Org  string
+	Repo string
+
+	Format           string
+	FailOn           string
+	FailOnIncomplete bool
+	ConfigPath       string
+	ShowSuppressed   bool
+	Verbose          bool
+
+	IncludeArchived bool
+	IncludeForks    bool
+	Repos           []string
+
+	GitHubURL      string
+	AppID          int64
+	InstallationID int64
+	PrivateKey     string
+
+	CacheDir    string
+	NoCache     bool
+	Save        string
+	Concurrency int
+
+	// Injected for tests: the environment, the HTTP transport under the
+	// client, the gh CLI, the limiter's clock and sleep, the clock.
+	Getenv    func(string) string
+	Transport http.RoundTripper
+	RunGH     func(ctx context.Context, args ...string) ([]byte, error)
+	Limits    github.LimitConfig
+	Now       func() time.Time
+}
+
+// addAuditFlags declares the flags both API commands take.
+func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
+	f := cmd.Flags()
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table or json")
+	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
+	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when something could not be fully read")
+	f.StringVar(&opts.ConfigPath, "config", "", "config file (suppressions, extra secret patterns, internal registries)")
+	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table (JSON always has them)")
+	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.StringVar(&opts.GitHubURL, "github-url", "", "GitHub Enterprise Server URL, e.g. https://github.example.com (default github.com)")
+	f.Int64Var(&opts.AppID, "app-id", 0, "authenticate as this GitHub App (with --private-key)")
+	f.Int64Var(&opts.InstallationID, "installation-id", 0, "the App's installation (default: found from the organisation)")
+	f.StringVar(&opts.PrivateKey, "private-key", "", "PEM file of the GitHub App's private key")
+	f.StringVar(&opts.CacheDir, "cache-dir", "", "conditional-request cache (default: tpscan under the user cache directory)")
+	f.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the cache")
+	f.StringVar(&opts.Save, "save", "", "also write what was collected as an organisation snapshot to this directory (for `tpscan local`)")
+	f.IntVar(&opts.Concurrency, "concurrency", 8, "API requests in flight at most")
+}
+
+func validateAudit(opts *AuditOptions) error {
+	switch opts.Format {
+	case "table", "json":
+	default:
+		return usageError("--format must be table or json, not %q", opts.Format)
+	}
+	if rules.SeverityRank(opts.FailOn) == 0 && opts.FailOn != "none" {
+		return usageError("--fail-on must be critical, high, medium, low or none, not %q", opts.FailOn)
+	}
+	if opts.Concurrency < 1 || opts.Concurrency > 50 {
+		return usageError("--concurrency must be between 1 and 50 (GitHub allows 100 concurrent requests in all)")
+	}
+	if (opts.AppID != 0) != (opts.PrivateKey != "") {
+		return usageError("GitHub App authentication needs both --app-id and --private-key")
+	}
+	if opts.Save != "" {
+		if entries, err := os.ReadDir(opts.Save); err == nil && len(entries) > 0 {
+			if _, err := os.Stat(filepath.Join(opts.Save, "tpscan-inventory.json")); err != nil {
+				return usageError("--save %s: directory exists and is not a tpscan snapshot; refusing to write into it", opts.Save)
+			}
+		}
+	}
+	return nil
+}
+
+// auditRun is `tpscan org` and `tpscan repo`: collect over the API, run the
+// same rules as `tpscan local`, report with coverage.
+func auditRun(ctx context.Context, opts *AuditOptions) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	getenv := opts.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	start := time.Now()
+	cfg, err := loadAuditConfig(opts)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	restURL, graphqlURL, host, err := github.APIURLs(opts.GitHubURL)
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	runGH := opts.RunGH
+	if runGH == nil && opts.Getenv == nil {
+		runGH = runGHCLI
+	}
+	cred, err := github.ResolveCredential(ctx, github.AuthOptions{Host: host, APIURL: restURL, Getenv: getenv, RunGH: runGH,
+		AppID: opts.AppID, InstallationID: opts.InstallationID, PrivateKeyPath: opts.PrivateKey, Org: targetOwner(opts), Base: opts.Transport})
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	var cache *github.Cache
+	if !opts.NoCache {
+		dir := opts.CacheDir
+		if dir == "" {
+			if d, err := os.UserCacheDir(); err == nil {
+				dir = filepath.Join(d, "tpscan")
+			}
+		}
+		if dir != "" {
+			if cache, err = github.OpenCache(dir, credentialKey(cred)); err != nil {
+				fmt.Fprintf(opts.IO.ErrOut, "tpscan: cache disabled: %v\n", err)
+				cache = nil
+			}
+		}
+	}
+	limits := opts.Limits
+	limits.Concurrency = opts.Concurrency
+	client, err := github.NewClient(github.Config{APIURL: restURL, GraphQLURL: graphqlURL, Credential: cred, Transport: opts.Transport,
+		Cache: cache, Limits: limits, UserAgent: "tpscan/" + Version})
+	if err != nil {
+		return &exitError{code: ExitUsage, err: err}
+	}
+	target := opts.Org
+	if target == "" {
+		target = opts.Repo
+	}
+	fmt.Fprintf(opts.IO.ErrOut, "tpscan: auditing %s on %s as %s\n", target, host, cred)
+	if cred.Note != "" {
+		fmt.Fprintf(opts.IO.ErrOut, "tpscan: note: %s\n", cred.Note)
+	}
+	prog := newProgress(opts.IO)
+	res, collectErr := client.Collect(ctx, github.Options{Org: opts.Org, Repo: opts.Repo, IncludeArchived: opts.IncludeArchived,
+		IncludeForks: opts.IncludeForks, RepoGlobs: opts.Repos, Workers: opts.Concurrency, Progress: prog.update})
+	prog.done()
+	interrupted := false
+	if collectErr != nil {
+		if res == nil || !errors.Is(collectErr, context.Canceled) && len(res.Inventory.Repos) == 0 {
+			return fmt.Errorf("%s: %w", target, collectErr)
+		}
+		if errors.Is(collectErr, context.Canceled) {
+			interrupted = true
+			fmt.Fprintln(opts.IO.ErrOut, "tpscan: interrupted; reporting what was read")
+		} else {
+			res.Inventory.Coverage = append(res.Inventory.Coverage, model.CoverageGap{Kind: "incomplete", Message: collectErr.Error()})
+		}
+	}
+	id := res.Identity
+	if len(id.Scopes) > 0 {
+		fmt.Fprintf(opts.IO.ErrOut, "tpscan: token scopes: %s\n", strings.Join(id.Scopes, ", "))
+	}
+	inv := res.Inventory
+	cat, err := catalog.Load()
+	if err != nil {
+		return err
+	}
+	ro := &rules.Options{Workers: 0, Now: now}
+	if cfg != nil {
+		ro.InternalRegistries = cfg.InternalRegistries
+		ro.ExtraSecretPatterns = cfg.SecretPatterns
+	}
+	// Rules ask for files beyond CI (a script a workflow runs, package.json):
+	// record what they miss, fetch it in one batch, and run them again.
+	var (
+		mu   sync.Mutex
+		want = map[*model.Repo][]string{}
+		have = map[*model.Repo]map[string]bool{}
+	)
+	ro.ReadFile = func(repo *model.Repo, p string) ([]byte, bool) {
+		for _, f := range repo.Files {
+			if f.Path == p {
+				return f.Content, true
+			}
+		}
+		mu.Lock()
+		if have[repo] == nil {
+			have[repo] = map[string]bool{}
+		}
+		if !have[repo][p] {
+			have[repo][p] = true
+			want[repo] = append(want[repo], p)
+		}
+		mu.Unlock()
+		return nil, false
+	}
+	findings := rules.Run(inv, rules.All(), cat, ro)
+	if len(want) > 0 && !interrupted {
+		if err := client.FetchFiles(ctx, inv, want); err == nil {
+			want = map[*model.Repo][]string{}
+			findings = rules.Run(inv, rules.All(), cat, ro)
+		}
+	}
+	expired := rules.Suppress(findings, cfg, now())
+	rep := reports.New(inv, findings, expired, Version)
+	rep.Target = target
+	stats := client.Stats()
+	rep.Coverage.API = apiUsage(host, res, stats, time.Since(start), len(inv.Repos))
+	for _, s := range res.Skipped {
+		rep.Coverage.Skipped = append(rep.Coverage.Skipped, reports.SkippedRepo{Repo: s.Repo, Reason: s.Reason})
+	}
+	if opts.Save != "" {
+		facts := map[string]snapshot.RepoFacts{}
+		for name, m := range res.Meta {
+			facts[name] = snapshot.RepoFacts{Archived: m.Archived, Fork: m.Fork}
+		}
+		if err := snapshot.Save(opts.Save, inv, "github", now(), facts); err != nil {
+			fmt.Fprintf(opts.IO.ErrOut, "tpscan: %v\n", err)
+		} else {
+			fmt.Fprintf(opts.IO.ErrOut, "tpscan: snapshot written to %s (re-run offline with `tpscan local %s`)\n", opts.Save, opts.Save)
+		}
+	}
+	switch opts.Format {
+	case "json":
+		err = reports.WriteJSON(opts.IO.Out, rep)
+	default:
+		err = reports.WriteTable(opts.IO.Out, rep, reports.TableOptions{ShowSuppressed: opts.ShowSuppressed, Verbose: opts.Verbose})
+	}
+	if err != nil {
+		return err
+	}
+	if interrupted {
+		return &exitError{code: ExitIncomplete, err: errors.New("interrupted")}
+	}
+	if opts.FailOn != "none" && rep.Summary.MaxSeverity != "" && rules.SeverityRank(rep.Summary.MaxSeverity) >= rules.SeverityRank(opts.FailOn) {
+		return &exitError{code: ExitFindings}
+	}
+	if opts.FailOnIncomplete && len(rep.Errors) > 0 {
+		return &exitError{code: ExitIncomplete}
+	}
+	return nil
+}
+
+func targetOwner(opts *AuditOptions) string {
+	if opts.Org != "" {
+		return opts.Org
+	}
+	owner, _, _ := strings.Cut(opts.Repo, "/")
+	return owner
+}
+
+// credentialKey keys the cache: a value only the credential's holder has.
+func credentialKey(c *github.Credential) []byte { return github.CacheKey(c) }
+
+func apiUsage(host string, res *github.Result, s github.Summary, d time.Duration, repos int) *reports.APIUsage {
+	id := res.Identity
+	a := &reports.APIUsage{Host: host, OrgAdmin: res.OrgAdmin, Refused: res.Refused, Requests: s.Requests, NotModified: s.NotModified,
+		Total: s.Total, TotalNotModified: s.TotalNotModified, Retries: s.Retries, RateLimited: s.PrimaryLimited + s.SecondaryLimited,
+		Duration: d, Budgets: map[string]reports.Budget{},
+		Identity: reports.Identity{Login: id.Login, Kind: id.Kind, Source: id.Source, Fingerprint: id.Fingerprint, Scopes: id.Scopes, Permissions: id.Permissions, Note: id.Note}}
+	if repos > 0 {
+		a.PerRepository = float64(s.Total-s.TotalNotModified) / float64(repos)
+	}
+	for k, b := range s.Budgets {
+		a.Budgets[k] = reports.Budget{Limit: b.Limit, Remaining: b.Remaining, Spent: b.Spent, Reset: b.Reset}
+	}
+	return a
+}
+
+func loadAuditConfig(opts *AuditOptions) (*config.Config, error) {
+	if opts.ConfigPath != "" {
+		return config.Load(opts.ConfigPath)
+	}
+	if _, err := os.Stat(config.FileName); err == nil {
+		return config.Load(config.FileName)
+	}
+	return nil, nil
+}
+
+// runGHCLI runs the gh CLI when it is installed (GH_PATH, else $PATH).
+func runGHCLI(ctx context.Context, args ...string) ([]byte, error) {
+	bin := os.Getenv("GH_PATH")
+	if bin == "" {
+		p, err := exec.LookPath("gh")
+		if err != nil {
+			return nil, err
+		}
+		bin = p
+	}
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return exec.CommandContext(ctx, bin, args...).Output()
+}

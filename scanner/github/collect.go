@@ -1,0 +1,398 @@
+package github
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tpscan/tpscan/scanner/actions"
+	"github.com/tpscan/tpscan/scanner/model"
+)
+
+// Options say what to collect.
+type Options struct {
+	// Org is the organisation for `tpscan org`; Repo ("owner/name") for
+	// `tpscan repo`. Exactly one is set.
+	Org  string
+	Repo string
+	// IncludeArchived and IncludeForks bring back what is skipped by
+	// default (archived repositories cannot run workflows; forks' secrets
+	// are their own, but their workflows are mostly upstream's).
+	IncludeArchived bool
+	IncludeForks    bool
+	// RepoGlobs keep only repositories whose name matches one (path.Match).
+	RepoGlobs []string
+	// Workers bounds the repositories whose REST inventory is read at once.
+	Workers int
+	// Progress, when set, is told how many repositories are done.
+	Progress func(done, total int)
+	// PageSize is the number of repositories per GraphQL query (≤ 100).
+	PageSize int
+	// MaxFile is the largest workflow text read (4 MiB by default).
+	MaxFile int
+}
+
+// Result is what a collection produced.
+type Result struct {
+	Inventory *model.Inventory
+	// Identity describes the credential and what it could see.
+	Identity Identity
+	// Skipped lists repositories left out and why (archived, fork, glob).
+	Skipped []Skipped
+	// Meta holds per-repository facts the model does not carry.
+	Meta map[string]RepoMeta
+	// OrgAdmin is false when organisation secrets had to be read per
+	// repository (their visibility is then unknown).
+	OrgAdmin bool
+	// Refused lists the permissions GitHub said were missing, by endpoint
+	// kind.
+	Refused map[string]string
+}
+
+// Skipped is one repository left out of the scan.
+type Skipped struct {
+	Repo   string `json:"repo"`
+	Reason string `json:"reason"`
+}
+
+// RepoMeta are facts about a repository beyond the model.
+type RepoMeta struct {
+	Archived, Fork, Empty bool
+	TreeOID               string
+	// Complete is false when something of the repository could not be read.
+	Complete bool
+}
+
+// Identity is who the credential is and what it may do.
+type Identity struct {
+	Login       string            `json:"login,omitempty"`
+	Kind        string            `json:"kind"`
+	Source      string            `json:"source"`
+	Fingerprint string            `json:"fingerprint"`
+	Scopes      []string          `json:"scopes,omitempty"`
+	Permissions map[string]string `json:"permissions,omitempty"`
+	Note        string            `json:"note,omitempty"`
+}
+
+// state is one collection in progress.
+type state struct {
+	c    *Client
+	opts Options
+	res  *Result
+	inv  *model.Inventory
+	now  time.Time
+
+	mu    sync.Mutex
+	repos []*repoWork
+}
+
+// repoWork is one repository as it is filled in.
+type repoWork struct {
+	repo    *model.Repo
+	meta    RepoMeta
+	g       *gqlRepo
+	gaps    []model.CoverageGap
+	envMore bool // more environments than the GraphQL query returns
+}
+
+func (s *state) gap(rw *repoWork, kind, p, msg string) {
+	g := model.CoverageGap{Kind: kind, Path: p, Message: msg}
+	if rw != nil {
+		g.Repo = rw.repo.Name
+		rw.gaps = append(rw.gaps, g)
+		rw.meta.Complete = false
+		return
+	}
+	s.mu.Lock()
+	s.inv.Coverage = append(s.inv.Coverage, g)
+	s.mu.Unlock()
+}
+
+// Collect reads an organisation (or one repository) into the model. On
+// cancellation it returns what it has, with the context's error, so that
+// Ctrl-C still reports.
+func (c *Client) Collect(ctx context.Context, opts Options) (*Result, error) {
+	if (opts.Org == "") == (opts.Repo == "") {
+		return nil, errors.New("collect: give an organisation or one owner/name repository")
+	}
+	if opts.PageSize <= 0 || opts.PageSize > 100 {
+		opts.PageSize = 50
+	}
+	if opts.Workers <= 0 {
+		opts.Workers = 8
+	}
+	if opts.MaxFile <= 0 {
+		opts.MaxFile = 4 << 20
+	}
+	inv := &model.Inventory{Org: opts.Org}
+	if opts.Repo != "" {
+		inv.Org, _, _ = strings.Cut(opts.Repo, "/")
+	}
+	s := &state{c: c, opts: opts, inv: inv, now: time.Now(),
+		res: &Result{Inventory: inv, Meta: map[string]RepoMeta{}, Refused: map[string]string{}}}
+	s.res.Identity = c.identify(ctx)
+
+	err := s.run(ctx)
+	s.finish()
+	if err != nil {
+		return s.res, err
+	}
+	return s.res, nil
+}
+
+func (s *state) run(ctx context.Context) error {
+	text := !s.warm()
+	if s.opts.Org != "" {
+		if err := s.orgSecrets(ctx); err != nil {
+			return err
+		}
+		if err := s.listOrg(ctx, text); err != nil {
+			return err
+		}
+	} else {
+		if err := s.listRepo(ctx, text); err != nil {
+			return err
+		}
+	}
+	if err := s.texts(ctx); err != nil {
+		return err
+	}
+	if err := s.perRepo(ctx); err != nil {
+		return err
+	}
+	s.markWarm()
+	return nil
+}
+
+// warm reports whether an earlier scan filled the cache for this target:
+// then the inventory query asks for object ids only and texts come from the
+// cache, with only changed blobs fetched.
+func (s *state) warm() bool {
+	if s.c.cache == nil {
+		return false
+	}
+	_, ok := s.c.cache.Get(s.warmKey())
+	return ok
+}
+
+func (s *state) warmKey() string {
+	return "warm:" + s.c.graphqlURL + ":" + s.opts.Org + ":" + s.opts.Repo
+}
+
+func (s *state) markWarm() {
+	if s.c.cache != nil {
+		_ = s.c.cache.Put(s.warmKey(), []byte("1"))
+	}
+}
+
+// skip says why a repository is left out, or "".
+func (s *state) skip(g *gqlRepo) string {
+	switch {
+	case g.IsArchived && !s.opts.IncludeArchived:
+		return "archived (use --include-archived)"
+	case g.IsFork && !s.opts.IncludeForks:
+		return "fork (use --include-forks)"
+	}
+	if len(s.opts.RepoGlobs) > 0 {
+		for _, pat := range s.opts.RepoGlobs {
+			if ok, _ := path.Match(pat, g.Name); ok {
+				return ""
+			}
+			if ok, _ := path.Match(pat, g.NameWithOwner); ok {
+				return ""
+			}
+		}
+		return "not matched by --repos"
+	}
+	return ""
+}
+
+func (s *state) add(g *gqlRepo) {
+	full := g.NameWithOwner
+	if full == "" {
+		full = s.inv.Org + "/" + g.Name
+	}
+	if why := s.skip(g); why != "" {
+		s.res.Skipped = append(s.res.Skipped, Skipped{Repo: full, Reason: why})
+		return
+	}
+	r := &model.Repo{Name: full, Visibility: strings.ToLower(g.Visibility), SecretsKnown: false}
+	rw := &repoWork{repo: r, g: g, meta: RepoMeta{Archived: g.IsArchived, Fork: g.IsFork, Empty: g.IsEmpty, Complete: true}}
+	if b := g.DefaultBranchRef; b != nil {
+		r.DefaultBranch = b.Name
+		if b.Target != nil {
+			r.Commit = b.Target.OID
+		}
+	}
+	if g.Workflows != nil {
+		rw.meta.TreeOID = g.Workflows.OID
+	}
+	if e := g.Environments; e != nil {
+		for _, n := range e.Nodes {
+			env := &model.Environment{Name: n.Name}
+			for _, pr := range n.ProtectionRules.Nodes {
+				switch pr.Type {
+				case "REQUIRED_REVIEWERS":
+					env.RequiredReviewers++
+				case "BRANCH_POLICY":
+					env.BranchPolicy = true
+				case "WAIT_TIMER":
+					env.WaitTimer = pr.Timeout
+				}
+			}
+			r.Environments = append(r.Environments, env)
+		}
+		rw.envMore = e.TotalCount > len(e.Nodes)
+	}
+	s.repos = append(s.repos, rw)
+}
+
+func (s *state) filters() string {
+	var f []string
+	if !s.opts.IncludeArchived {
+		f = append(f, "isArchived: false")
+	}
+	if !s.opts.IncludeForks {
+		f = append(f, "isFork: false")
+	}
+	if len(f) == 0 {
+		return ""
+	}
+	return ", " + strings.Join(f, ", ")
+}
+
+// listOrg pages through the organisation's repositories.
+func (s *state) listOrg(ctx context.Context, text bool) error {
+	q := OrgQuery(text, s.filters())
+	var after any
+	for page := 0; ; page++ {
+		var data struct {
+			Organization *struct {
+				Repositories struct {
+					TotalCount int `json:"totalCount"`
+					PageInfo   struct {
+						HasNextPage bool   `json:"hasNextPage"`
+						EndCursor   string `json:"endCursor"`
+					} `json:"pageInfo"`
+					Nodes []*gqlRepo `json:"nodes"`
+				} `json:"repositories"`
+			} `json:"organization"`
+		}
+		err := s.c.graphql(ctx, "graphql inventory", q, map[string]any{"org": s.opts.Org, "first": s.opts.PageSize, "after": after}, &data)
+		var ge *GraphQLError
+		if err != nil && !errors.As(err, &ge) {
+			if page == 0 {
+				return fmt.Errorf("listing the repositories of %s: %w", s.opts.Org, err)
+			}
+			s.gap(nil, "truncated", "", fmt.Sprintf("listing repositories stopped after %d pages: %v", page, err))
+			return ctxErr(ctx)
+		}
+		if data.Organization == nil {
+			if ge != nil {
+				return fmt.Errorf("organisation %s: %s", s.opts.Org, s.c.redact(ge.Error()))
+			}
+			return fmt.Errorf("organisation %s not found or not visible with this credential", s.opts.Org)
+		}
+		if ge != nil {
+			s.gap(nil, "partial", "", "GitHub answered the repository list with errors: "+s.c.redact(ge.Error()))
+		}
+		rs := data.Organization.Repositories
+		for _, g := range rs.Nodes {
+			if g != nil {
+				s.add(g)
+			}
+		}
+		if s.opts.Progress != nil {
+			s.opts.Progress(0, rs.TotalCount)
+		}
+		if !rs.PageInfo.HasNextPage || rs.PageInfo.EndCursor == "" {
+			break
+		}
+		after = rs.PageInfo.EndCursor
+	}
+	return nil
+}
+
+func (s *state) listRepo(ctx context.Context, text bool) error {
+	owner, name, ok := strings.Cut(s.opts.Repo, "/")
+	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+		return fmt.Errorf("%q is not owner/name", s.opts.Repo)
+	}
+	var data struct {
+		Repository *gqlRepo `json:"repository"`
+	}
+	err := s.c.graphql(ctx, "graphql inventory", RepoQuery(text), map[string]any{"owner": owner, "name": name}, &data)
+	var ge *GraphQLError
+	if err != nil && !errors.As(err, &ge) {
+		return fmt.Errorf("reading %s: %w", s.opts.Repo, err)
+	}
+	if data.Repository == nil {
+		return fmt.Errorf("repository %s not found or not visible with this credential", s.opts.Repo)
+	}
+	// One repository asked for by name is scanned even if archived or a
+	// fork: the user chose it.
+	s.opts.IncludeArchived, s.opts.IncludeForks, s.opts.RepoGlobs = true, true, nil
+	s.add(data.Repository)
+	return nil
+}
+
+func ctxErr(ctx context.Context) error { return ctx.Err() }
+
+// finish moves per-repository gaps into the inventory in repository order
+// and records metadata.
+func (s *state) finish() {
+	sort.SliceStable(s.repos, func(i, k int) bool { return s.repos[i].repo.Name < s.repos[k].repo.Name })
+	for _, rw := range s.repos {
+		r := rw.repo
+		sort.SliceStable(r.Files, func(i, k int) bool { return r.Files[i].Path < r.Files[k].Path })
+		sort.SliceStable(r.Pipelines, func(i, k int) bool { return r.Pipelines[i].File.Path < r.Pipelines[k].File.Path })
+		s.inv.Repos = append(s.inv.Repos, r)
+		s.inv.Coverage = append(s.inv.Coverage, rw.gaps...)
+		s.res.Meta[r.Name] = rw.meta
+	}
+}
+
+// parse turns the repository's files into pipelines.
+func parse(rw *repoWork) {
+	r := rw.repo
+	r.Pipelines = r.Pipelines[:0]
+	for _, f := range r.Files {
+		var (
+			p   *model.Pipeline
+			err error
+		)
+		switch {
+		case isWorkflowPath(f.Path):
+			p, err = actions.ParseWorkflow(f)
+		case isActionPath(f.Path):
+			p, err = actions.ParseComposite(f)
+		default:
+			continue
+		}
+		if err != nil {
+			g := model.CoverageGap{Repo: r.Name, Path: f.Path, Kind: "parse-error", Message: err.Error()}
+			var pe *actions.ParseError
+			if errors.As(err, &pe) {
+				g.Line, g.Column, g.Message = pe.Line, pe.Column, pe.Message
+			}
+			rw.gaps = append(rw.gaps, g)
+			continue
+		}
+		r.Pipelines = append(r.Pipelines, p)
+	}
+}
+
+func isWorkflowPath(p string) bool {
+	rest, ok := strings.CutPrefix(p, ".github/workflows/")
+	return ok && !strings.Contains(rest, "/") && (strings.HasSuffix(rest, ".yml") || strings.HasSuffix(rest, ".yaml"))
+}
+
+func isActionPath(p string) bool {
+	base := path.Base(p)
+	return base == "action.yml" || base == "action.yaml"
+}
