@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tpscan/tpscan/scanner/actions"
@@ -89,23 +90,31 @@ type state struct {
 
 	mu    sync.Mutex
 	repos []*repoWork
+	// total is the number of repositories GitHub announced, for progress.
+	total atomic.Int64
 }
 
-// repoWork is one repository as it is filled in.
+// repoWork is one repository as it is filled in. Its texts are read by
+// one goroutine while a worker reads its secrets: they touch different
+// fields, and gaps go through mu.
 type repoWork struct {
+	mu      sync.Mutex
 	repo    *model.Repo
 	meta    RepoMeta
 	g       *gqlRepo
 	gaps    []model.CoverageGap
 	envMore bool // more environments than the GraphQL query returns
+	read    bool // its secrets were read
 }
 
 func (s *state) gap(rw *repoWork, kind, p, msg string) {
 	g := model.CoverageGap{Kind: kind, Path: p, Message: msg}
 	if rw != nil {
 		g.Repo = rw.repo.Name
+		rw.mu.Lock()
 		rw.gaps = append(rw.gaps, g)
 		rw.meta.Complete = false
+		rw.mu.Unlock()
 		return
 	}
 	s.mu.Lock()
@@ -147,22 +156,42 @@ func (c *Client) Collect(ctx context.Context, opts Options) (*Result, error) {
 
 func (s *state) run(ctx context.Context) error {
 	text := !s.warm()
+	if s.opts.Org != "" && s.filters() != "" {
+		// Filtered by GitHub, so they cost nothing and are not named.
+		var what []string
+		if !s.opts.IncludeArchived {
+			what = append(what, "archived repositories (--include-archived)")
+		}
+		if !s.opts.IncludeForks {
+			what = append(what, "forks (--include-forks)")
+		}
+		s.res.Skipped = append(s.res.Skipped, Skipped{Repo: "*", Reason: "not listed: " + strings.Join(what, " and ")})
+	}
 	if s.opts.Org != "" {
+		// First: whether organisation secrets are readable decides how
+		// many requests each repository needs.
 		if err := s.orgSecrets(ctx); err != nil {
 			return err
 		}
-		if err := s.listOrg(ctx, text); err != nil {
-			return err
-		}
+	}
+	// Repositories go to the REST workers as each GraphQL page arrives,
+	// so that listing, texts and secrets overlap.
+	work := make(chan *repoWork, 4*s.opts.PageSize)
+	wait := s.perRepo(ctx, work)
+	var err error
+	if s.opts.Org != "" {
+		err = s.listOrg(ctx, text, work)
 	} else {
-		if err := s.listRepo(ctx, text); err != nil {
-			return err
-		}
+		err = s.listRepo(ctx, text, work)
 	}
-	if err := s.texts(ctx); err != nil {
-		return err
+	close(work)
+	if err == nil {
+		err = s.texts(ctx)
 	}
-	if err := s.perRepo(ctx); err != nil {
+	if werr := wait(); err == nil {
+		err = werr
+	}
+	if err != nil {
 		return err
 	}
 	s.markWarm()
@@ -212,7 +241,7 @@ func (s *state) skip(g *gqlRepo) string {
 	return ""
 }
 
-func (s *state) add(g *gqlRepo) {
+func (s *state) add(g *gqlRepo, work chan<- *repoWork) {
 	full := g.NameWithOwner
 	if full == "" {
 		full = s.inv.Org + "/" + g.Name
@@ -250,6 +279,7 @@ func (s *state) add(g *gqlRepo) {
 		rw.envMore = e.TotalCount > len(e.Nodes)
 	}
 	s.repos = append(s.repos, rw)
+	work <- rw
 }
 
 func (s *state) filters() string {
@@ -267,7 +297,7 @@ func (s *state) filters() string {
 }
 
 // listOrg pages through the organisation's repositories.
-func (s *state) listOrg(ctx context.Context, text bool) error {
+func (s *state) listOrg(ctx context.Context, text bool, work chan<- *repoWork) error {
 	q := OrgQuery(text, s.filters())
 	var after any
 	for page := 0; ; page++ {
@@ -304,12 +334,10 @@ func (s *state) listOrg(ctx context.Context, text bool) error {
 		rs := data.Organization.Repositories
 		for _, g := range rs.Nodes {
 			if g != nil {
-				s.add(g)
+				s.add(g, work)
 			}
 		}
-		if s.opts.Progress != nil {
-			s.opts.Progress(0, rs.TotalCount)
-		}
+		s.total.Store(int64(rs.TotalCount))
 		if !rs.PageInfo.HasNextPage || rs.PageInfo.EndCursor == "" {
 			break
 		}
@@ -318,7 +346,7 @@ func (s *state) listOrg(ctx context.Context, text bool) error {
 	return nil
 }
 
-func (s *state) listRepo(ctx context.Context, text bool) error {
+func (s *state) listRepo(ctx context.Context, text bool, work chan<- *repoWork) error {
 	owner, name, ok := strings.Cut(s.opts.Repo, "/")
 	if !ok || owner == "" || name == "" || strings.Contains(name, "/") {
 		return fmt.Errorf("%q is not owner/name", s.opts.Repo)
@@ -337,7 +365,7 @@ func (s *state) listRepo(ctx context.Context, text bool) error {
 	// One repository asked for by name is scanned even if archived or a
 	// fork: the user chose it.
 	s.opts.IncludeArchived, s.opts.IncludeForks, s.opts.RepoGlobs = true, true, nil
-	s.add(data.Repository)
+	s.add(data.Repository, work)
 	return nil
 }
 
@@ -380,7 +408,9 @@ func parse(rw *repoWork) {
 			if errors.As(err, &pe) {
 				g.Line, g.Column, g.Message = pe.Line, pe.Column, pe.Message
 			}
+			rw.mu.Lock()
 			rw.gaps = append(rw.gaps, g)
+			rw.mu.Unlock()
 			continue
 		}
 		r.Pipelines = append(r.Pipelines, p)

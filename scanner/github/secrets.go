@@ -90,12 +90,12 @@ func (s *state) orgSecrets(ctx context.Context) error {
 	return nil
 }
 
-// perRepo reads every repository's secrets, variables and environments,
-// a bounded number of repositories at a time.
-func (s *state) perRepo(ctx context.Context) error {
+// perRepo starts the workers that read each repository's secrets,
+// variables and environments as repositories arrive on work; the returned
+// function waits for them.
+func (s *state) perRepo(ctx context.Context, work <-chan *repoWork) func() error {
 	var (
 		wg   sync.WaitGroup
-		next = make(chan *repoWork)
 		done atomic.Int64
 	)
 	orgSeen := &orgSeen{byName: map[string]*model.Secret{}, vars: map[string]*model.Variable{}}
@@ -103,43 +103,40 @@ func (s *state) perRepo(ctx context.Context) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for rw := range next {
+			for rw := range work {
 				if ctx.Err() == nil {
 					s.repoInventory(ctx, rw, orgSeen)
+					rw.mu.Lock()
+					rw.read = true
+					rw.mu.Unlock()
 				}
 				n := done.Add(1)
 				if s.opts.Progress != nil {
-					s.opts.Progress(int(n), len(s.repos))
+					s.opts.Progress(int(n), max(int(s.total.Load()), int(n)))
 				}
 			}
 		}()
 	}
-feed:
-	for _, rw := range s.repos {
-		select {
-		case next <- rw:
-		case <-ctx.Done():
-			break feed
+	return func() error {
+		wg.Wait()
+		if !s.res.OrgAdmin && s.opts.Org != "" {
+			s.inv.OrgSecrets = append(s.inv.OrgSecrets, orgSeen.secrets()...)
+			s.inv.OrgVariables = append(s.inv.OrgVariables, orgSeen.variables()...)
 		}
-	}
-	close(next)
-	wg.Wait()
-	if !s.res.OrgAdmin && s.opts.Org != "" {
-		s.inv.OrgSecrets = append(s.inv.OrgSecrets, orgSeen.secrets()...)
-		s.inv.OrgVariables = append(s.inv.OrgVariables, orgSeen.variables()...)
-	}
-	if err := ctx.Err(); err != nil {
-		unread := 0
-		for _, rw := range s.repos {
-			if !rw.repo.SecretsKnown && rw.meta.Complete {
-				rw.meta.Complete = false
-				unread++
+		if err := ctx.Err(); err != nil {
+			unread := 0
+			for _, rw := range s.repos {
+				if !rw.read {
+					rw.meta.Complete = false
+					rw.gaps = append(rw.gaps, model.CoverageGap{Repo: rw.repo.Name, Kind: "interrupted", Message: "scan interrupted before its secrets were read"})
+					unread++
+				}
 			}
+			s.gap(nil, "interrupted", "", fmt.Sprintf("scan interrupted: the secrets of %d of %d listed repositories were not read", unread, len(s.repos)))
+			return err
 		}
-		s.gap(nil, "interrupted", "", fmt.Sprintf("scan interrupted: the secrets of %d of %d repositories were not read", unread, len(s.repos)))
-		return err
+		return nil
 	}
-	return nil
 }
 
 // orgSeen gathers organisation secrets and variables as repositories report

@@ -2,6 +2,7 @@ package github
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"path"
@@ -33,7 +34,7 @@ func (s *state) texts(ctx context.Context) error {
 		if g.Workflows != nil {
 			for _, e := range g.Workflows.Entries {
 				if e.Type == "blob" && isWorkflowPath(".github/workflows/"+e.Name) {
-					pending = s.take(rw, ".github/workflows/"+e.Name, e.OID, e.Object, true, pending)
+					pending = s.take(ctx, rw, ".github/workflows/"+e.Name, e.OID, e.Object, true, pending)
 				}
 			}
 		}
@@ -51,13 +52,13 @@ func (s *state) texts(ctx context.Context) error {
 					if !ci && !scriptLike(e.Name) {
 						continue
 					}
-					pending = s.take(rw, p, e.OID, e.Object, ci, pending)
+					pending = s.take(ctx, rw, p, e.OID, e.Object, ci, pending)
 				}
 			}
 		}
 		for p, o := range map[string]*gqlObject{".npmrc": g.Npmrc, ".pypirc": g.Pypirc, "package.json": g.PackageJSON} {
 			if o != nil && o.OID != "" {
-				pending = s.take(rw, p, o.OID, o, false, pending)
+				pending = s.take(ctx, rw, p, o.OID, o, false, pending)
 			}
 		}
 		rw.g = nil // the query's texts are in Files now; let them go
@@ -101,7 +102,7 @@ func scriptLike(name string) bool {
 
 // take uses an entry's text when the query returned it whole, else the
 // cache, else queues it.
-func (s *state) take(rw *repoWork, p, oid string, o *gqlObject, ci bool, pending []*pendingBlob) []*pendingBlob {
+func (s *state) take(ctx context.Context, rw *repoWork, p, oid string, o *gqlObject, ci bool, pending []*pendingBlob) []*pendingBlob {
 	if o != nil && o.IsBinary != nil && *o.IsBinary {
 		if ci {
 			s.gap(rw, "binary", p, "binary content: not a CI file")
@@ -125,6 +126,12 @@ func (s *state) take(rw *repoWork, p, oid string, o *gqlObject, ci bool, pending
 	}
 	if b, ok := s.c.cache.Get("blob:" + oid); ok {
 		rw.repo.Files = append(rw.repo.Files, &model.File{Path: p, Content: b})
+		return pending
+	}
+	if o != nil && o.IsTruncated {
+		// GraphQL cuts text at about 500 kB and would cut it again:
+		// straight to the REST blob API, which serves up to 100 MB.
+		s.restBlob(ctx, rw, p, oid)
 		return pending
 	}
 	return append(pending, &pendingBlob{rw: rw, path: p, oid: oid, size: size, ci: ci})
@@ -158,8 +165,18 @@ func (s *state) blobQuery(ctx context.Context, batch []*pendingBlob) error {
 	for i, b := range batch {
 		reqs[i] = blobRequest{repo: b.rw.repo.Name, path: b.path, oid: b.oid}
 	}
-	var data map[string]map[string]*gqlObject
-	err := s.c.graphql(ctx, "graphql blobs", BlobsQuery(reqs), nil, &data)
+	var raw map[string]json.RawMessage
+	err := s.c.graphql(ctx, "graphql blobs", BlobsQuery(reqs), nil, &raw)
+	data := map[string]map[string]*gqlObject{}
+	for k, v := range raw {
+		if k == "rateLimit" {
+			continue
+		}
+		var m map[string]*gqlObject
+		if json.Unmarshal(v, &m) == nil {
+			data[k] = m
+		}
+	}
 	if err != nil {
 		if _, ok := err.(*GraphQLError); !ok {
 			if ctx.Err() != nil {
