@@ -75,7 +75,7 @@ func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 	f.StringVar(&opts.PrivateKey, "private-key", "", "PEM file of the GitHub App's private key")
 	f.StringVar(&opts.CacheDir, "cache-dir", "", "conditional-request cache (default: tpscan under the user cache directory)")
 	f.BoolVar(&opts.NoCache, "no-cache", false, "do not read or write the cache")
-	f.StringVar(&opts.Save, "save", "", "also write what was collected as an organisation snapshot to this directory (for `tpscan local`)")
+	f.StringVar(&opts.Save, "save", "", "also write what was collected to this directory as an organisation snapshot, for tpscan local")
 	f.IntVar(&opts.Concurrency, "concurrency", 8, "API requests in flight at most")
 }
 

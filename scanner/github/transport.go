@@ -30,6 +30,8 @@ type limiter struct {
 
 	mu      sync.Mutex
 	budgets map[string]*budget
+	// nextSlot spaces requests to one endpoint kind at EndpointPerMinute.
+	nextSlot map[string]time.Time
 	// pausedUntil holds every request back after a secondary limit: GitHub
 	// counts them across endpoints, so one worker hitting it means all
 	// should wait.
@@ -55,6 +57,10 @@ type LimitConfig struct {
 	// for the reset; between it and Pace, requests are spread over the time
 	// left.
 	Reserve, Pace float64
+	// EndpointPerMinute caps requests per minute to one endpoint kind,
+	// under GitHub's secondary limit of 900 points per minute per REST
+	// endpoint. Negative disables (benchmarks measuring the client alone).
+	EndpointPerMinute int
 	// Now and Sleep are injected by tests.
 	Now   func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -84,6 +90,9 @@ func (c *LimitConfig) defaults() {
 	}
 	if c.Pace <= 0 {
 		c.Pace = 0.10
+	}
+	if c.EndpointPerMinute == 0 {
+		c.EndpointPerMinute = 850
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -118,7 +127,7 @@ type budget struct {
 
 func newLimiter(base http.RoundTripper, stats *Stats, cfg LimitConfig) *limiter {
 	cfg.defaults()
-	return &limiter{base: base, sem: make(chan struct{}, cfg.Concurrency), stats: stats, cfg: cfg, budgets: map[string]*budget{}}
+	return &limiter{base: base, sem: make(chan struct{}, cfg.Concurrency), stats: stats, cfg: cfg, budgets: map[string]*budget{}, nextSlot: map[string]time.Time{}}
 }
 
 // RateLimitError is returned when a request could not be made within the
@@ -148,7 +157,7 @@ func (l *limiter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resource := resourceOf(req)
 	kind := kindOf(ctx)
 	for attempt := 0; ; attempt++ {
-		if err := l.waitTurn(ctx, resource); err != nil {
+		if err := l.waitTurn(ctx, resource, kind); err != nil {
 			return nil, err
 		}
 		try, err := rewind(req)
@@ -308,12 +317,23 @@ func (l *limiter) pause(d time.Duration) {
 // remaining requests are spread over the time to the reset, below Reserve
 // they wait for the reset. Slowing before the limit is what GitHub asks for,
 // and it keeps the scan from ever seeing a primary 403.
-func (l *limiter) waitTurn(ctx context.Context, resource string) error {
+func (l *limiter) waitTurn(ctx context.Context, resource, kind string) error {
 	l.mu.Lock()
 	now := l.cfg.Now()
 	var wait time.Duration
 	if l.pausedUntil.After(now) {
 		wait = l.pausedUntil.Sub(now)
+	}
+	if l.cfg.EndpointPerMinute > 0 && resource == "core" {
+		// Reserve the next slot of this endpoint: GitHub's secondary
+		// limit counts points per endpoint per minute.
+		gap := time.Minute / time.Duration(l.cfg.EndpointPerMinute)
+		slot := l.nextSlot[kind]
+		if slot.Before(now) {
+			slot = now
+		}
+		l.nextSlot[kind] = slot.Add(gap)
+		wait = max(wait, slot.Sub(now))
 	}
 	if b := l.budgets[resource]; b != nil && b.limit > 0 && b.reset.After(now) {
 		left := b.reset.Sub(now)
