@@ -3,12 +3,18 @@ package cli
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -359,4 +365,86 @@ func TestOrgAuditBadCredentialNamesNoToken(t *testing.T) {
 	}
 }
 
-var _ = sort.Strings
+// cancelAfter cancels the scan after n requests, as Ctrl-C would.
+type cancelAfter struct {
+	n      atomic.Int32
+	after  int32
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) RoundTrip(r *http.Request) (*http.Response, error) {
+	if c.n.Add(1) == c.after {
+		c.cancel()
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+func TestOrgAuditInterruptedStillReports(t *testing.T) {
+	st, _ := corpusOrg(t)
+	srv := fakegithub.New(st, fakegithub.Options{GHES: true})
+	srv.Start(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errOut bytes.Buffer
+	err := auditRun(ctx, &AuditOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Org: "corpus", Format: "json", FailOn: "high",
+		GitHubURL: strings.TrimSuffix(srv.URL(), "/api/v3/"), NoCache: true, Concurrency: 4,
+		Transport: &cancelAfter{after: 60, cancel: cancel},
+		Limits:    github.LimitConfig{EndpointPerMinute: -1},
+		Getenv:    func(k string) string { return map[string]string{"GH_ENTERPRISE_TOKEN": e2eToken}[k] }})
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitIncomplete {
+		t.Fatalf("err = %v, want exit %d\n%s", err, ExitIncomplete, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "interrupted") || !strings.Contains(out.String(), `"interrupted"`) {
+		t.Errorf("interruption not reported:\nstderr %s\nstdout %.2000s", errOut.String(), out.String())
+	}
+	var rep struct {
+		Coverage struct{ Repositories int } `json:"coverage"`
+	}
+	if json.Unmarshal(out.Bytes(), &rep) != nil || rep.Coverage.Repositories == 0 {
+		t.Errorf("no partial report: %.500s", out.String())
+	}
+}
+
+func TestOrgAuditAsGitHubApp(t *testing.T) {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemFile := filepath.Join(t.TempDir(), "app.pem")
+	if err := os.WriteFile(pemFile, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := corpusOrg(t)
+	st.Apps = map[int64]*fakegithub.App{4242: {ID: 4242, Slug: "tpscan-audit", PublicKey: &key.PublicKey,
+		Installations: []*fakegithub.Installation{{ID: 77, Org: "corpus", Permissions: map[string]string{
+			"metadata": "read", "contents": "read", "actions": "read", "secrets": "read", "variables": "read",
+			"environments": "read", "organization_secrets": "read", "organization_variables": "read"}}}}}
+	srv := fakegithub.New(st, fakegithub.Options{GHES: true})
+	srv.Start(t)
+	var out, errOut bytes.Buffer
+	err = auditRun(context.Background(), &AuditOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Org: "corpus", Format: "json", FailOn: "none",
+		GitHubURL: strings.TrimSuffix(srv.URL(), "/api/v3/"), NoCache: true, Concurrency: 4, AppID: 4242, PrivateKey: pemFile,
+		Limits: github.LimitConfig{EndpointPerMinute: -1}, Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), "GitHub App 4242, installation 77") {
+		t.Errorf("identity not announced: %s", errOut.String())
+	}
+	if n := ruleCounts(t, out.String(), "TP001"); n < 250 {
+		t.Errorf("TP001 findings as an App: %d", n)
+	}
+	var rep struct {
+		Coverage struct {
+			API struct {
+				Identity struct {
+					Permissions map[string]string `json:"permissions"`
+				} `json:"identity"`
+			} `json:"api"`
+		} `json:"coverage"`
+	}
+	if json.Unmarshal(out.Bytes(), &rep) != nil || rep.Coverage.API.Identity.Permissions["secrets"] != "read" {
+		t.Errorf("installation permissions not reported: %+v", rep.Coverage.API.Identity)
+	}
+}
