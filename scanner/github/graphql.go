@@ -126,14 +126,6 @@ func gqlString(s string) string {
 	return string(b)
 }
 
-type gqlRateLimit struct {
-	Cost      int       `json:"cost"`
-	Limit     int       `json:"limit"`
-	Remaining int       `json:"remaining"`
-	Used      int       `json:"used"`
-	ResetAt   time.Time `json:"resetAt"`
-}
-
 type gqlRepo struct {
 	Name             string `json:"name"`
 	NameWithOwner    string `json:"nameWithOwner"`
