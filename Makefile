@@ -5,7 +5,7 @@ STATICCHECK_VERSION := v0.8.2
 BIN         := $(CURDIR)/bin
 STATICCHECK := $(BIN)/staticcheck
 
-.PHONY: test lint unit fuzz bench build demo npm-deps
+.PHONY: test lint unit fuzz bench bench-api build demo npm-deps
 
 # The fuzz targets' seed corpora run in `unit`; `make fuzz` fuzzes for real.
 # Fuzzing stays out of `make test`: a slow input on a loaded CI machine ends
@@ -53,3 +53,8 @@ fuzz:
 # Benchmarks are measured, not asserted: see README "Performance".
 bench:
 	$(GO) test -run=NONE -bench='YAMLParseOnly|Scan' -benchtime=3x ./scanner/local/
+
+# The API audit against the fake GitHub: 2,000 repositories, 100 ms latency
+# per request (about 2.5 minutes in all). See README "Requests".
+bench-api:
+	$(GO) test -run=NONE -bench=OrgScan -benchtime=1x ./scanner/github/
