@@ -448,3 +448,39 @@ func TestOrgAuditAsGitHubApp(t *testing.T) {
 		t.Errorf("installation permissions not reported: %+v", rep.Coverage.API.Identity)
 	}
 }
+
+func TestRepoAuditOneRepository(t *testing.T) {
+	st, _ := corpusOrg(t)
+	st.Orgs["corpus"].Repos = append(st.Orgs["corpus"].Repos, &fakegithub.Repo{Name: "zz-protected", Visibility: "public",
+		Files: map[string]string{".github/workflows/release.yml": "on:\n  push:\n    tags: [v*]\njobs:\n  pub:\n    runs-on: ubuntu-latest\n    environment: pypi\n    steps:\n      - uses: pypa/gh-action-pypi-publish@release/v1\n        with:\n          password: ${{ secrets.PYPI_TOKEN }}\n"},
+		Environments: []*fakegithub.Environment{{Name: "pypi", Reviewers: []fakegithub.Reviewer{{Type: "User", Login: "lead"}}, ProtectedBranches: true,
+			Secrets: []*fakegithub.Secret{{Name: "PYPI_TOKEN"}}}}})
+	srv := fakegithub.New(st, fakegithub.Options{GHES: true, Validator: fakegithub.LoadValidator(t)})
+	srv.Start(t)
+	var out, errOut bytes.Buffer
+	io := &IOStreams{Out: &out, ErrOut: &errOut}
+	cmd := NewCmdRepo(io, func(ctx context.Context, o *AuditOptions) error {
+		o.Getenv = func(k string) string { return map[string]string{"GH_ENTERPRISE_TOKEN": e2eToken}[k] }
+		o.NoCache = true
+		return auditRun(ctx, o)
+	})
+	cmd.SetArgs([]string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/"), "-v", "corpus/zz-protected"})
+	cmd.SilenceUsage, cmd.SilenceErrors = true, true
+	err := cmd.ExecuteContext(context.Background())
+	var ee *exitError
+	if !errors.As(err, &ee) || ee.code != ExitFindings {
+		t.Fatalf("err = %v\n%s", err, errOut.String())
+	}
+	table := out.String()
+	for _, want := range []string{"TP001", "corpus/zz-protected", "protected-environment", "Coverage: 1 repositories, 1 fully read", "API requests:"} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, table)
+		}
+	}
+	if strings.Contains(table, "TP008") {
+		t.Error("TP008 on a protected environment")
+	}
+	for _, x := range srv.Violations() {
+		t.Errorf("OpenAPI/schema: %s", x)
+	}
+}
