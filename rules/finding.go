@@ -7,6 +7,12 @@ import (
 	"github.com/tpscan/tpscan/rules/risk"
 )
 
+// NoPatch says why a finding gets no automatic patch.
+type NoPatch struct {
+	Reason string `json:"reason"`
+	Detail string `json:"detail"`
+}
+
 // Finding is one problem, as every output reports it. Its JSON form is the
 // documented contract (README, "JSON output"): fields are only ever added.
 type Finding struct {
@@ -49,7 +55,13 @@ type Finding struct {
 	Fix         string   `json:"fix,omitempty"`
 	ManualSteps []string `json:"manual_steps,omitempty"`
 	// Blocked explains why the registry would refuse trusted publishing here.
-	Blocked     string `json:"blocked,omitempty"`
+	Blocked string `json:"blocked,omitempty"`
+	// Patch is the unified diff that fixes this finding (with every other
+	// fix of the same file), set by the fixers; NoPatch says why there is
+	// none, with a reason from a fixed list (README, "Fixes").
+	Patch   string   `json:"patch,omitempty"`
+	NoPatch *NoPatch `json:"no_patch,omitempty"`
+	// Fingerprint identifies the finding across runs.
 	Fingerprint string `json:"fingerprint"`
 	Suppressed  bool   `json:"suppressed"`
 	// SuppressionReason is set when Suppressed is true.

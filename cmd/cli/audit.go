@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tpscan/tpscan/fixers"
 	"github.com/tpscan/tpscan/reports"
 	"github.com/tpscan/tpscan/rules"
 	"github.com/tpscan/tpscan/rules/catalog"
@@ -228,6 +229,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		}
 	}
 	expired := rules.Suppress(findings, cfg, now())
+	fixers.Attach(inv, findings)
 	rep := reports.New(inv, findings, expired, Version)
 	rep.Target = target
 	stats := client.Stats()

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tpscan/tpscan/fixers"
 	"github.com/tpscan/tpscan/reports"
 	"github.com/tpscan/tpscan/rules"
 	"github.com/tpscan/tpscan/rules/catalog"
@@ -124,6 +125,7 @@ func localRun(ctx context.Context, opts *LocalOptions) error {
 	}
 	findings := rules.Run(inv, rules.All(), cat, ro)
 	expired := rules.Suppress(findings, cfg, now())
+	fixers.Attach(inv, findings)
 	rep := reports.New(inv, findings, expired, Version)
 	switch opts.Format {
 	case "json":

@@ -76,6 +76,7 @@ Token values are never printed: literal tokens appear only as redacted fingerpri
 	root.AddCommand(NewCmdLocal(io, nil))
 	root.AddCommand(NewCmdOrg(io, nil))
 	root.AddCommand(NewCmdRepo(io, nil))
+	root.AddCommand(NewCmdFix(io, nil))
 	root.AddCommand(NewCmdRules(io, nil))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err}

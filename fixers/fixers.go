@@ -1,0 +1,521 @@
+package fixers
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/tpscan/tpscan/rules"
+	"github.com/tpscan/tpscan/rules/tokens"
+	"github.com/tpscan/tpscan/scanner/actions"
+	"github.com/tpscan/tpscan/scanner/model"
+)
+
+// Reason is why no automatic patch is offered: a fixed, documented list
+// (README, "Fixes"), so that tooling can act on it.
+type Reason string
+
+// The reasons a fix is refused.
+const (
+	// ReasonNoFixer: the publishing method has no automatic fixer yet.
+	ReasonNoFixer Reason = "no-fixer"
+	// ReasonReusable: the publish is in a reusable workflow, whose trusted
+	// publisher the registry matches on the wrong file.
+	ReasonReusable Reason = "reusable-workflow"
+	// ReasonRejected: the registry refuses trusted publishing here (a
+	// trigger, GitLab for RubyGems and pub.dev, a self-hosted runner).
+	ReasonRejected Reason = "registry-rejects"
+	// ReasonScript: the token is used inside a script that does more than
+	// publish; editing shell is not safe.
+	ReasonScript Reason = "credential-in-script"
+	// ReasonLiteral: a literal token is committed; it must be revoked and
+	// removed from history, not patched.
+	ReasonLiteral Reason = "literal-token"
+	// ReasonOldClient: the publishing client is pinned below the version
+	// with trusted publishing and cannot be bumped safely.
+	ReasonOldClient Reason = "old-client"
+	// ReasonLayout: the YAML is written in a way a line edit cannot change
+	// safely (flow style, anchors).
+	ReasonLayout Reason = "unsupported-layout"
+	// ReasonConflict: two fixes of one file overlap.
+	ReasonConflict Reason = "conflict"
+	// ReasonNotFixable: the finding is not about a publish (an unused
+	// secret, an exposed token): the manual steps are the fix.
+	ReasonNotFixable Reason = "manual-only"
+	// ReasonReparse: the patched file did not parse; nothing is offered.
+	ReasonReparse Reason = "patch-does-not-parse"
+)
+
+// Refusal is a fixer declining, with a reason from the list.
+type Refusal struct {
+	Reason Reason
+	Detail string
+}
+
+func (r *Refusal) Error() string { return string(r.Reason) + ": " + r.Detail }
+
+// FileFix is the patch for one file: every finding's edits applied together.
+type FileFix struct {
+	Repo, Path string
+	// Original and Fixed are the file's bytes before and after.
+	Original, Fixed []byte
+	// Patch is the unified diff, "" when nothing changes.
+	Patch string
+	// Findings are the fingerprints the patch fixes.
+	Findings []string
+	// Notes explain choices the reviewer should see (a bumped pin, the
+	// permissions carried over).
+	Notes []string
+}
+
+// Result is a fix plan for an inventory.
+type Result struct {
+	Files []*FileFix
+	// Refused maps a finding's fingerprint to why it gets no patch.
+	Refused map[string]*Refusal
+}
+
+// fixer edits one file for one finding.
+type fixer func(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error)
+
+// methodFixers are the automatic fixers by catalogue method id.
+var methodFixers = map[string]fixer{
+	"gh-action-pypi-publish": fixPyPIAction,
+	"twine":                  fixEnvCredential(nil),
+	"uv-publish":             fixEnvCredential(nil),
+	"maturin-upload":         fixEnvCredential(nil),
+	"npm-publish":            fixEnvCredential(fixNode),
+}
+
+// Plan computes the patches for every fixable finding of the inventory.
+func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
+	res := &Result{Refused: map[string]*Refusal{}}
+	files := map[string]*model.File{}
+	repoOf := map[string]string{}
+	for _, r := range inv.Repos {
+		for _, f := range r.Files {
+			k := r.Name + "\x00" + f.Path
+			files[k] = f
+			repoOf[k] = r.Name
+		}
+	}
+	type group struct {
+		file  *model.File
+		repo  string
+		edits []Edit
+		fps   []string
+		notes []string
+	}
+	groups := map[string]*group{}
+	var order []string
+	for _, f := range findings {
+		if f.Suppressed {
+			continue
+		}
+		if r := refuseEarly(f); r != nil {
+			res.Refused[f.Fingerprint] = r
+			continue
+		}
+		fx := methodFixers[f.Method]
+		if fx == nil {
+			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNoFixer, Detail: fmt.Sprintf("no automatic fixer for %s yet: follow the manual steps", f.Method)}
+			continue
+		}
+		k := f.Repo + "\x00" + f.Path
+		file := files[k]
+		if file == nil {
+			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNotFixable, Detail: "the file was not read"}
+			continue
+		}
+		d, err := parseDoc(file.Content)
+		if err != nil {
+			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: "the file does not parse as YAML"}
+			continue
+		}
+		var notes []string
+		edits, err := fx(d, f, &notes)
+		if err != nil {
+			if r, ok := err.(*Refusal); ok {
+				res.Refused[f.Fingerprint] = r
+			} else {
+				res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: err.Error()}
+			}
+			continue
+		}
+		g := groups[k]
+		if g == nil {
+			g = &group{file: file, repo: repoOf[k]}
+			groups[k] = g
+			order = append(order, k)
+		}
+		g.edits = append(g.edits, edits...)
+		g.fps = append(g.fps, f.Fingerprint)
+		g.notes = append(g.notes, notes...)
+	}
+	sort.Strings(order)
+	for _, k := range order {
+		g := groups[k]
+		fixed, err := Apply(g.file.Path, g.file.Content, g.edits)
+		if err != nil {
+			for _, fp := range g.fps {
+				res.Refused[fp] = &Refusal{Reason: ReasonConflict, Detail: err.Error()}
+			}
+			continue
+		}
+		// The result is parsed again before it is offered.
+		if _, err := actions.ParseWorkflow(&model.File{Path: g.file.Path, Content: fixed}); err != nil {
+			for _, fp := range g.fps {
+				res.Refused[fp] = &Refusal{Reason: ReasonReparse, Detail: err.Error()}
+			}
+			continue
+		}
+		// No patch may quote a token, not even in its context lines.
+		patch := Unified(g.file.Path, g.file.Content, fixed)
+		if len(tokens.Find([]byte(patch))) > 0 {
+			for _, fp := range g.fps {
+				res.Refused[fp] = &Refusal{Reason: ReasonLiteral, Detail: "the patch would quote a line that holds a token"}
+			}
+			continue
+		}
+		res.Files = append(res.Files, &FileFix{Repo: g.repo, Path: g.file.Path, Original: g.file.Content, Fixed: fixed,
+			Patch: patch, Findings: g.fps, Notes: dedupe(g.notes)})
+	}
+	return res
+}
+
+func dedupe(ss []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range ss {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// refuseEarly rejects what no fixer may touch, whatever the method.
+func refuseEarly(f *rules.Finding) *Refusal {
+	switch {
+	case f.Rule == "TP002":
+		return &Refusal{Reason: ReasonLiteral, Detail: "a committed token must be revoked and removed from history; a patch would quote it"}
+	case f.Rule != "TP001" && f.Rule != "TP003":
+		return &Refusal{Reason: ReasonNotFixable, Detail: "not a publish: the manual steps are the fix"}
+	case f.Blocked != "":
+		return &Refusal{Reason: ReasonRejected, Detail: f.Blocked}
+	case len(f.Via) > 0 && strings.Contains(strings.Join(f.Via, " "), "of ./.github/workflows/"):
+		return &Refusal{Reason: ReasonReusable, Detail: "the publish is in a reusable workflow: move the publish job into the triggered workflow first (see the manual steps)"}
+	case strings.HasSuffix(f.YAMLPath, ".secrets") || strings.Contains(f.YAMLPath, ".secrets."):
+		return &Refusal{Reason: ReasonReusable, Detail: "the token is passed to a reusable workflow"}
+	case f.Confidence != "high":
+		return &Refusal{Reason: ReasonScript, Detail: "the publish happens inside a script or tool tpscan reads only in part"}
+	case !strings.HasPrefix(f.Path, ".github/workflows/"):
+		return &Refusal{Reason: ReasonNoFixer, Detail: "only GitHub Actions workflows are patched so far"}
+	}
+	return nil
+}
+
+// jobOf returns the job id of a YAML path "jobs.<id>....".
+func jobOf(path string) string {
+	segs := splitPath(path)
+	if len(segs) >= 2 && segs[0] == "jobs" {
+		return segs[1]
+	}
+	return ""
+}
+
+// stepOf returns "jobs.<id>.steps[i]" of a step path, or "".
+func stepOf(path string) string {
+	segs := splitPath(path)
+	if len(segs) >= 3 && segs[0] == "jobs" && strings.HasPrefix(segs[2], "steps[") {
+		return strings.Join(segs[:3], ".")
+	}
+	return ""
+}
+
+var actionVersion = regexp.MustCompile(`^v?(\d+)(?:\.(\d+))?(?:\.(\d+))?$`)
+
+// fixPyPIAction drops password and user from pypa/gh-action-pypi-publish:
+// without them the action exchanges an OIDC token itself. Pins older than
+// v1.8.0 (no trusted publishing) and the stale master branch move to
+// release/v1.
+func fixPyPIAction(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
+	step := stepOf(f.YAMLPath)
+	if step == "" {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "the token does not reach the action through with:"}
+	}
+	var edits []Edit
+	_, _, stepNode := d.lookup(step)
+	_, with := child(stepNode, "with")
+	var drop []string
+	for _, k := range []string{"password", "user", "username"} {
+		if _, v := child(with, k); v != nil {
+			drop = append(drop, k)
+		}
+	}
+	if len(drop) == 0 {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "no password input on the action"}
+	}
+	// Removing every input but these empties with: remove it whole.
+	if with != nil && len(with.Content)/2 == len(drop) {
+		e, err := d.removeEntry(step+".with", 3)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e)
+	} else {
+		for _, k := range drop {
+			e, err := d.removeEntry(step+".with."+k, 4)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, e)
+		}
+	}
+	_, uses := child(stepNode, "uses")
+	if uses != nil {
+		ref := uses.Value[strings.LastIndexByte(uses.Value, '@')+1:]
+		old := ref == "master" || ref == "main"
+		if m := actionVersion.FindStringSubmatch(ref); m != nil {
+			major, _ := strconv.Atoi(m[1])
+			minor, _ := strconv.Atoi(m[2])
+			old = major < 1 || major == 1 && minor < 8
+		}
+		if old {
+			e, ok := d.setScalar(uses, "pypa/gh-action-pypi-publish@release/v1")
+			if !ok {
+				return nil, &Refusal{Reason: ReasonOldClient, Detail: "the action is pinned to " + ref + ", older than trusted publishing (v1.8.0)"}
+			}
+			edits = append(edits, e)
+			*notes = append(*notes, fmt.Sprintf("pypa/gh-action-pypi-publish@%s predates trusted publishing (v1.8.0): moved to release/v1", ref))
+		}
+	}
+	pe, err := ensurePermissions(d, jobOf(f.YAMLPath), notes)
+	if err != nil {
+		return nil, err
+	}
+	return append(edits, pe...), nil
+}
+
+// fixEnvCredential removes the environment variable that carries the token
+// to a client that finds an OIDC token on its own once no stored token is
+// set (twine ≥ 6.1, uv, maturin, npm ≥ 11.5.1), with its companion user name
+// variable, and grants id-token: write to the job. extra checks or bumps
+// the client.
+func fixEnvCredential(extra fixer) fixer {
+	return func(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
+		segs := splitPath(f.YAMLPath)
+		if len(segs) < 2 || segs[len(segs)-2] != "env" {
+			return nil, &Refusal{Reason: ReasonScript, Detail: "the token reaches the client on its command line or through a file, not through env"}
+		}
+		envPath := strings.Join(segs[:len(segs)-1], ".")
+		_, _, envNode := d.lookup(envPath)
+		var names []string
+		names = append(names, segs[len(segs)-1])
+		for _, companion := range companions[segs[len(segs)-1]] {
+			if _, v := child(envNode, companion); v != nil {
+				names = append(names, companion)
+			}
+		}
+		var edits []Edit
+		stop := len(segs) - 2
+		if envNode != nil && len(envNode.Content)/2 == len(names) {
+			e, err := d.removeEntry(envPath, stop-1)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, e)
+		} else {
+			for _, n := range names {
+				e, err := d.removeEntry(envPath+"."+n, stop)
+				if err != nil {
+					return nil, err
+				}
+				edits = append(edits, e)
+			}
+		}
+		if extra != nil {
+			x, err := extra(d, f, notes)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, x...)
+		}
+		job := jobOf(f.YAMLPath)
+		if job == "" {
+			job = f.Job
+		}
+		pe, err := ensurePermissions(d, job, notes)
+		if err != nil {
+			return nil, err
+		}
+		return append(edits, pe...), nil
+	}
+}
+
+// companions are the user-name variables that go with a token variable.
+var companions = map[string][]string{
+	"TWINE_PASSWORD":     {"TWINE_USERNAME"},
+	"UV_PUBLISH_TOKEN":   {"UV_PUBLISH_USERNAME"},
+	"MATURIN_PASSWORD":   {"MATURIN_USERNAME"},
+	"MATURIN_PYPI_TOKEN": nil,
+	"NODE_AUTH_TOKEN":    {"NPM_TOKEN"},
+}
+
+// fixNode makes sure npm is 11.5.1 or later: Node 24 ships it. A
+// setup-node with a literal older version is moved to 24; anything else
+// (a matrix, no setup-node) is refused rather than guessed.
+func fixNode(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
+	job := jobOf(f.YAMLPath)
+	if job == "" {
+		job = f.Job
+	}
+	_, _, steps := d.lookup("jobs." + job + ".steps")
+	if steps == nil || steps.Kind != yaml.SequenceNode {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job has no steps list"}
+	}
+	for _, st := range steps.Content {
+		_, uses := child(st, "uses")
+		if uses == nil || !strings.HasPrefix(uses.Value, "actions/setup-node@") {
+			continue
+		}
+		_, with := child(st, "with")
+		_, nv := child(with, "node-version")
+		if nv == nil {
+			return nil, &Refusal{Reason: ReasonOldClient, Detail: "setup-node without node-version: the runner's Node may ship npm older than 11.5.1"}
+		}
+		v := strings.TrimPrefix(nv.Value, "v")
+		major, err := strconv.Atoi(strings.SplitN(strings.TrimSuffix(v, ".x"), ".", 2)[0])
+		if err != nil {
+			if v == "lts/*" || v == "latest" || v == "current" || v == "node" {
+				return nil, nil
+			}
+			return nil, &Refusal{Reason: ReasonOldClient, Detail: fmt.Sprintf("node-version %q: cannot tell whether its npm is 11.5.1 or later", nv.Value)}
+		}
+		if major >= 24 {
+			return nil, nil
+		}
+		e, ok := d.setScalar(nv, "24")
+		if !ok {
+			return nil, &Refusal{Reason: ReasonLayout, Detail: "node-version is not a one-line scalar"}
+		}
+		*notes = append(*notes, fmt.Sprintf("node-version %s ships npm older than 11.5.1, which trusted publishing needs: moved to 24", nv.Value))
+		return []Edit{e}, nil
+	}
+	return nil, &Refusal{Reason: ReasonOldClient, Detail: "no actions/setup-node step: the runner's Node may ship npm older than 11.5.1"}
+}
+
+// ensurePermissions grants id-token: write to one job. A job's own
+// permissions block replaces the workflow's, and naming any scope sets the
+// others to none, so a new block carries over the workflow-level scopes
+// (or contents: read for checkout) instead of silently breaking the job.
+func ensurePermissions(d *doc, job string, notes *[]string) ([]Edit, error) {
+	jk, jv := child(mustChild(d.root, "jobs"), job)
+	if jv == nil || jv.Kind != yaml.MappingNode {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + job + " not found"}
+	}
+	eol := d.eol()
+	pk, pv := child(jv, "permissions")
+	if pv != nil {
+		switch {
+		case pv.Kind == yaml.MappingNode && pv.Style&yaml.FlowStyle == 0 && len(pv.Content) > 0:
+			if _, idt := child(pv, "id-token"); idt != nil {
+				if idt.Value == "write" {
+					return nil, nil
+				}
+				e, ok := d.setScalar(idt, "write")
+				if !ok {
+					return nil, &Refusal{Reason: ReasonLayout, Detail: "id-token permission is not a one-line scalar"}
+				}
+				return []Edit{e}, nil
+			}
+			ind, _ := d.childIndent(pv)
+			at := d.lineStart(d.lastLine(pv) + 1)
+			return []Edit{{Start: at, End: at, New: strings.Repeat(" ", ind) + "id-token: write" + eol}}, nil
+		case pv.Kind == yaml.ScalarNode && pv.Value == "write-all":
+			return nil, nil
+		default:
+			return nil, &Refusal{Reason: ReasonLayout, Detail: fmt.Sprintf("the permissions of job %s (line %d) are not a block mapping", job, pk.Line)}
+		}
+	}
+	// No job block: the job has the workflow's permissions.
+	scopes := [][2]string{}
+	_, wp := child(d.root, "permissions")
+	switch {
+	case wp == nil:
+		scopes = append(scopes, [2]string{"contents", "read"})
+		*notes = append(*notes, "job "+job+": added permissions contents: read (checkout) and id-token: write; its other scopes were the repository default and are now none")
+	case wp.Kind == yaml.MappingNode:
+		for i := 0; i+1 < len(wp.Content); i += 2 {
+			if wp.Content[i].Value == "id-token" && wp.Content[i+1].Value == "write" {
+				return nil, nil // already granted to every job
+			}
+			if wp.Content[i].Value != "id-token" {
+				scopes = append(scopes, [2]string{wp.Content[i].Value, wp.Content[i+1].Value})
+			}
+		}
+		if len(scopes) > 0 {
+			*notes = append(*notes, "job "+job+": the workflow-level permissions are carried into its new permissions block")
+		}
+	case wp.Kind == yaml.ScalarNode && wp.Value == "write-all":
+		return nil, nil
+	default:
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "workflow-level permissions " + wp.Value + " cannot be carried into a job block"}
+	}
+	ind, ok := d.childIndent(jv)
+	if !ok {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + job + " is written in flow style"}
+	}
+	sub := ind + 2
+	if wp != nil && wp.Kind == yaml.MappingNode {
+		if wi, ok := d.childIndent(wp); ok && wi > 0 {
+			sub = ind + wi
+		}
+	}
+	var b strings.Builder
+	b.WriteString(strings.Repeat(" ", ind) + "permissions:" + eol)
+	for _, s := range scopes {
+		b.WriteString(strings.Repeat(" ", sub) + s[0] + ": " + s[1] + eol)
+	}
+	b.WriteString(strings.Repeat(" ", sub) + "id-token: write" + eol)
+	// Right after the job's key line, before its first entry.
+	at := d.lineStart(jk.Line + 1)
+	if first := jv.Content[0]; first.Line == jk.Line {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + job + " starts on its key line"}
+	}
+	return []Edit{{Start: at, End: at, New: b.String()}}, nil
+}
+
+func mustChild(m *yaml.Node, key string) *yaml.Node {
+	_, v := child(m, key)
+	return v
+}
+
+// Attach puts each finding's patch, or the reason it has none, on the
+// finding, for the JSON of every scan. Only publishes get either: the other
+// findings' fix is their manual steps.
+func Attach(inv *model.Inventory, findings []*rules.Finding) *Result {
+	res := Plan(inv, findings)
+	byFP := map[string]*FileFix{}
+	for _, ff := range res.Files {
+		for _, fp := range ff.Findings {
+			byFP[fp] = ff
+		}
+	}
+	for _, f := range findings {
+		if f.Rule != "TP001" && f.Rule != "TP003" {
+			continue
+		}
+		if ff := byFP[f.Fingerprint]; ff != nil {
+			f.Patch = ff.Patch
+		} else if r := res.Refused[f.Fingerprint]; r != nil {
+			f.NoPatch = &rules.NoPatch{Reason: string(r.Reason), Detail: r.Detail}
+		}
+	}
+	return res
+}

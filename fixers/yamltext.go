@@ -1,0 +1,249 @@
+package fixers
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// doc is a YAML file as text with its parse: positions come from the parse,
+// edits are made on the text.
+type doc struct {
+	src   []byte
+	root  *yaml.Node // the top-level mapping
+	lines []int      // byte offset of each line start
+}
+
+func parseDoc(src []byte) (*doc, error) {
+	var n yaml.Node
+	if err := yaml.Unmarshal(src, &n); err != nil {
+		return nil, err
+	}
+	if n.Kind != yaml.DocumentNode || len(n.Content) == 0 || n.Content[0].Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("not a YAML mapping")
+	}
+	d := &doc{src: src, root: n.Content[0], lines: []int{0}}
+	for i, c := range src {
+		if c == '\n' {
+			d.lines = append(d.lines, i+1)
+		}
+	}
+	return d, nil
+}
+
+// lineStart is the byte offset of 1-based line n (len(src) past the end).
+func (d *doc) lineStart(n int) int {
+	if n-1 < len(d.lines) {
+		return d.lines[n-1]
+	}
+	return len(d.src)
+}
+
+func (d *doc) line(n int) string {
+	return string(d.src[d.lineStart(n):d.lineStart(n+1)])
+}
+
+func (d *doc) nLines() int {
+	n := len(d.lines)
+	if len(d.src) > 0 && d.src[len(d.src)-1] == '\n' {
+		n--
+	}
+	return n
+}
+
+// child returns the value of key in a mapping, and the key node.
+func child(m *yaml.Node, key string) (k, v *yaml.Node) {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil, nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i], m.Content[i+1]
+		}
+	}
+	return nil, nil
+}
+
+// lookup follows a YAML path such as "jobs.publish.steps[2].with.password"
+// and returns the mapping holding the last key, the key and the value.
+func (d *doc) lookup(path string) (parent, key, val *yaml.Node) {
+	cur := d.root
+	segs := splitPath(path)
+	for i, s := range segs {
+		name, idx := s, -1
+		if j := strings.IndexByte(s, '['); j >= 0 && strings.HasSuffix(s, "]") {
+			name = s[:j]
+			n, err := strconv.Atoi(s[j+1 : len(s)-1])
+			if err != nil {
+				return nil, nil, nil
+			}
+			idx = n
+		}
+		k, v := child(cur, name)
+		if v == nil {
+			return nil, nil, nil
+		}
+		if idx >= 0 {
+			if v.Kind != yaml.SequenceNode || idx >= len(v.Content) {
+				return nil, nil, nil
+			}
+			if i == len(segs)-1 {
+				return cur, k, v.Content[idx]
+			}
+			cur = v.Content[idx]
+			continue
+		}
+		if i == len(segs)-1 {
+			return cur, k, v
+		}
+		cur = v
+	}
+	return nil, nil, nil
+}
+
+// splitPath splits on dots outside brackets.
+func splitPath(p string) []string {
+	var out []string
+	depth, start := 0, 0
+	for i, c := range p {
+		switch c {
+		case '[':
+			depth++
+		case ']':
+			depth--
+		case '.':
+			if depth == 0 {
+				out = append(out, p[start:i])
+				start = i + 1
+			}
+		}
+	}
+	return append(out, p[start:])
+}
+
+func indentOf(s string) int {
+	return len(s) - len(strings.TrimLeft(s, " "))
+}
+
+func blankOrComment(s string) bool {
+	t := strings.TrimSpace(s)
+	return t == "" || strings.HasPrefix(t, "#")
+}
+
+// entryLines is the 1-based line range [from, to] of a block mapping entry:
+// its key line and every more-indented line after it, trailing blank and
+// comment lines excluded (they belong to what follows).
+func (d *doc) entryLines(key *yaml.Node) (from, to int, ok bool) {
+	from = key.Line
+	keyIndent := key.Column - 1
+	to = from
+	for n := from + 1; n <= d.nLines(); n++ {
+		l := d.line(n)
+		if blankOrComment(l) {
+			continue
+		}
+		if indentOf(l) <= keyIndent || strings.HasPrefix(strings.TrimLeft(l, " "), "- ") && indentOf(l) <= keyIndent {
+			break
+		}
+		to = n
+	}
+	// The key must start its line (after indentation or a "- " list
+	// marker): a flow mapping cannot be edited by lines.
+	prefix := d.line(from)[:min(keyIndent, len(d.line(from)))]
+	if strings.TrimLeft(prefix, " -") != "" {
+		return 0, 0, false
+	}
+	return from, to, true
+}
+
+// removeEntry deletes key (with its value) from the mapping parent; when
+// that empties the mapping, the entry holding the mapping goes too, up to
+// but excluding stop (a step or a job, which must stay).
+func (d *doc) removeEntry(path string, stopDepth int) (Edit, error) {
+	parent, key, _ := d.lookup(path)
+	if key == nil {
+		return Edit{}, fmt.Errorf("%s not found", path)
+	}
+	segs := splitPath(path)
+	for len(segs) > stopDepth+1 && parent != nil && len(parent.Content) == 2 && parent.Kind == yaml.MappingNode && parent.Style&yaml.FlowStyle == 0 {
+		up := strings.Join(segs[:len(segs)-1], ".")
+		if strings.HasSuffix(up, "]") {
+			break // a sequence item (a step) stays
+		}
+		p2, k2, _ := d.lookup(up)
+		if k2 == nil {
+			break
+		}
+		parent, key, segs = p2, k2, segs[:len(segs)-1]
+	}
+	from, to, ok := d.entryLines(key)
+	if !ok {
+		return Edit{}, &Refusal{Reason: ReasonLayout, Detail: fmt.Sprintf("%s is written in flow style on line %d", path, key.Line)}
+	}
+	// A key on a "- " line starts the sequence item: keep the marker by
+	// moving it to the next entry is a rewrite; refuse instead.
+	if strings.HasPrefix(strings.TrimLeft(d.line(from), " "), "- ") {
+		return Edit{}, &Refusal{Reason: ReasonLayout, Detail: fmt.Sprintf("%s opens its list item on line %d", path, key.Line)}
+	}
+	return Edit{Start: d.lineStart(from), End: d.lineStart(to + 1)}, nil
+}
+
+// setScalar replaces a one-line scalar's text, keeping its quote style.
+func (d *doc) setScalar(n *yaml.Node, value string) (Edit, bool) {
+	if n == nil || n.Kind != yaml.ScalarNode || n.Line == 0 {
+		return Edit{}, false
+	}
+	lineOff := d.lineStart(n.Line)
+	l := d.line(n.Line)
+	col := n.Column - 1
+	if col >= len(l) {
+		return Edit{}, false
+	}
+	rest := l[col:]
+	var end int
+	switch n.Style {
+	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+		q := rest[0]
+		j := strings.IndexByte(rest[1:], q)
+		if j < 0 {
+			return Edit{}, false
+		}
+		end = j + 2
+		value = string(q) + value + string(q)
+	case 0:
+		end = len(strings.TrimRight(rest, "\r\n"))
+		if i := strings.Index(rest, " #"); i >= 0 && i < end {
+			end = i
+		}
+		end = len(strings.TrimRight(rest[:end], " \t"))
+	default:
+		return Edit{}, false
+	}
+	return Edit{Start: lineOff + col, End: lineOff + col + end, New: value}, true
+}
+
+// childIndent is the indentation of a mapping's entries.
+func (d *doc) childIndent(m *yaml.Node) (int, bool) {
+	if m == nil || m.Kind != yaml.MappingNode || len(m.Content) == 0 || m.Style&yaml.FlowStyle != 0 {
+		return 0, false
+	}
+	return m.Content[0].Column - 1, true
+}
+
+// lastLine is the last line of a block mapping.
+func (d *doc) lastLine(m *yaml.Node) int {
+	k := m.Content[len(m.Content)-2]
+	_, to, _ := d.entryLines(k)
+	return to
+}
+
+// eol is the file's line ending.
+func (d *doc) eol() string {
+	if bytes.Contains(d.src, []byte("\r\n")) {
+		return "\r\n"
+	}
+	return "\n"
+}
