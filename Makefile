@@ -49,6 +49,8 @@ fuzz:
 	$(GO) test -run=NONE -fuzz=FuzzDecodePyPI -fuzztime=$(FUZZ_TIME) ./rules/tokens/
 	$(GO) test -run=NONE -fuzz=FuzzTemplates -fuzztime=$(FUZZ_TIME) ./scanner/expr/
 	$(GO) test -run=NONE -fuzz=FuzzEngine -fuzztime=$(FUZZ_TIME) ./rules/
+	$(GO) test -run=NONE -fuzz=FuzzParseDoc -fuzztime=$(FUZZ_TIME) ./fixers/
+	$(GO) test -run=NONE -fuzz=FuzzApplyUnified -fuzztime=$(FUZZ_TIME) ./fixers/
 
 # Benchmarks are measured, not asserted: see README "Performance".
 bench:

@@ -137,7 +137,7 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 			continue
 		}
 		var notes []string
-		edits, err := fx(d, f, &notes)
+		edits, err := safely(fx, d, f, &notes)
 		if err != nil {
 			if r, ok := err.(*Refusal); ok {
 				res.Refused[f.Fingerprint] = r
@@ -285,6 +285,9 @@ func fixPyPIAction(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 			major, _ := strconv.Atoi(m[1])
 			minor, _ := strconv.Atoi(m[2])
 			old = major < 1 || major == 1 && minor < 8
+		}
+		if len(ref) == 40 && !old {
+			*notes = append(*notes, "pypa/gh-action-pypi-publish is pinned to commit "+ref[:12]+": check that it is v1.8.0 or later (trusted publishing)")
 		}
 		if old {
 			e, ok := d.setScalar(uses, "pypa/gh-action-pypi-publish@release/v1")
@@ -518,4 +521,15 @@ func Attach(inv *model.Inventory, findings []*rules.Finding) *Result {
 		}
 	}
 	return res
+}
+
+// safely runs a fixer so that a file no fixer foresaw costs its patch, not
+// the scan: every scan attaches patches.
+func safely(fx fixer, d *doc, f *rules.Finding, notes *[]string) (edits []Edit, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			edits, err = nil, &Refusal{Reason: ReasonLayout, Detail: "the fixer could not follow this file's layout"}
+		}
+	}()
+	return fx(d, f, notes)
 }
