@@ -229,7 +229,12 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		}
 	}
 	expired := rules.Suppress(findings, cfg, now())
-	fixers.Attach(inv, findings)
+	if opts.Format == "json" {
+		// Patches are computed for the JSON, which carries them; the
+		// table does not show them, and parsing every fixable file
+		// again would slow a large scan for nothing.
+		fixers.Attach(inv, findings)
+	}
 	rep := reports.New(inv, findings, expired, Version)
 	rep.Target = target
 	stats := client.Stats()

@@ -125,7 +125,12 @@ func localRun(ctx context.Context, opts *LocalOptions) error {
 	}
 	findings := rules.Run(inv, rules.All(), cat, ro)
 	expired := rules.Suppress(findings, cfg, now())
-	fixers.Attach(inv, findings)
+	if opts.Format == "json" {
+		// Patches are computed for the JSON, which carries them; the
+		// table does not show them, and parsing every fixable file
+		// again would slow a large scan for nothing.
+		fixers.Attach(inv, findings)
+	}
 	rep := reports.New(inv, findings, expired, Version)
 	switch opts.Format {
 	case "json":
