@@ -90,7 +90,7 @@ func writeHunk(w *strings.Builder, ops []op, al, bl []string) {
 		}
 	}
 	if aStart < 0 {
-		aStart = firstB(ops) // pure insertion: position in a
+		// A pure insertion: the range names the line it follows.
 		for _, o := range ops {
 			if o.kind == '+' {
 				aStart = o.a
@@ -122,8 +122,6 @@ func writeHunk(w *strings.Builder, ops []op, al, bl []string) {
 		}
 	}
 }
-
-func firstB(ops []op) int { return ops[0].b }
 
 // rng formats a hunk range: 1-based start, and the count unless it is 1;
 // an empty range names the line before it.

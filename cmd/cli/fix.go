@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -115,9 +116,13 @@ func fixRun(ctx context.Context, opts *FixOptions) error {
 			}
 			fmt.Fprintf(opts.IO.ErrOut, "tpscan: patched %s\n", disk)
 		} else {
+			// Paths relative to the current directory, so that `git
+			// apply` run here finds the files.
 			rel := disk
-			if r, err := filepath.Rel(cwd, disk); err == nil && !filepath.IsAbs(disk) || err == nil {
-				rel = r
+			if abs, err := filepath.Abs(disk); err == nil {
+				if r, err := filepath.Rel(cwd, abs); err == nil && !strings.HasPrefix(r, "..") {
+					rel = r
+				}
 			}
 			fmt.Fprint(opts.IO.Out, fixers.Unified(filepath.ToSlash(rel), ff.Original, ff.Fixed))
 		}

@@ -202,3 +202,46 @@ func TestFixCorpus(t *testing.T) {
 		t.Errorf("only %d corpus files patched", patched)
 	}
 }
+
+func TestFixCommandDryRunAndWrite(t *testing.T) {
+	in, err := os.ReadFile(filepath.Join("..", "..", "testdata", "fixers", "twine-env", "input.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	wf := filepath.Join(dir, ".github", "workflows", "release.yml")
+	_ = os.MkdirAll(filepath.Dir(wf), 0o755)
+	if err := os.WriteFile(wf, in, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if err := fixRun(context.Background(), &FixOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{dir}}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "-        TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}") || !strings.Contains(out.String(), "+      id-token: write") {
+		t.Errorf("dry run printed:\n%s", out.String())
+	}
+	if b, _ := os.ReadFile(wf); !bytes.Equal(b, in) {
+		t.Error("dry run changed the file")
+	}
+	if !strings.Contains(errOut.String(), "Register a trusted publisher on PyPI") {
+		t.Errorf("registry-side steps missing:\n%s", errOut.String())
+	}
+	out.Reset()
+	if err := fixRun(context.Background(), &FixOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{dir}, Write: true}); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(wf)
+	if bytes.Contains(b, []byte("TWINE_PASSWORD")) || !bytes.Contains(b, []byte("id-token: write")) {
+		t.Errorf("--write left:\n%s", b)
+	}
+	// Fixed: nothing more to do.
+	out.Reset()
+	errOut.Reset()
+	if err := fixRun(context.Background(), &FixOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{dir}}); err != nil {
+		t.Fatal(err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("second run printed a patch:\n%s", out.String())
+	}
+}
