@@ -14,7 +14,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tpscan/tpscan/fixers"
 	"github.com/tpscan/tpscan/reports"
 	"github.com/tpscan/tpscan/rules"
 	"github.com/tpscan/tpscan/rules/catalog"
@@ -81,13 +80,8 @@ func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 }
 
 func validateAudit(opts *AuditOptions) error {
-	switch opts.Format {
-	case "table", "json":
-	default:
-		return usageError("--format must be table or json, not %q", opts.Format)
-	}
-	if rules.SeverityRank(opts.FailOn) == 0 && opts.FailOn != "none" {
-		return usageError("--fail-on must be critical, high, medium, low or none, not %q", opts.FailOn)
+	if err := validateReportFlags(opts.Format, opts.FailOn); err != nil {
+		return err
 	}
 	if opts.Concurrency < 1 || opts.Concurrency > 50 {
 		return usageError("--concurrency must be between 1 and 50 (GitHub allows 100 concurrent requests in all)")
@@ -103,6 +97,17 @@ func validateAudit(opts *AuditOptions) error {
 		}
 	}
 	return nil
+}
+
+// startAudit validates the options and runs the audit (or the test's runF).
+func startAudit(ctx context.Context, opts *AuditOptions, runF func(context.Context, *AuditOptions) error) error {
+	if err := validateAudit(opts); err != nil {
+		return err
+	}
+	if runF != nil {
+		return runF(ctx, opts)
+	}
+	return auditRun(ctx, opts)
 }
 
 // auditRun is `tpscan org` and `tpscan repo`: collect over the API, run the
@@ -192,11 +197,6 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if err != nil {
 		return err
 	}
-	ro := &rules.Options{Workers: 0, Now: now}
-	if cfg != nil {
-		ro.InternalRegistries = cfg.InternalRegistries
-		ro.ExtraSecretPatterns = cfg.SecretPatterns
-	}
 	// Rules ask for files beyond CI (a script a workflow runs, package.json):
 	// record what they miss, fetch it in one batch, and run them again.
 	var (
@@ -204,7 +204,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		want = map[*model.Repo][]string{}
 		have = map[*model.Repo]map[string]bool{}
 	)
-	ro.ReadFile = func(repo *model.Repo, p string) ([]byte, bool) {
+	readFile := func(repo *model.Repo, p string) ([]byte, bool) {
 		for _, f := range repo.Files {
 			if f.Path == p {
 				return f.Content, true
@@ -221,6 +221,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		mu.Unlock()
 		return nil, false
 	}
+	ro := ruleOptions(cfg, readFile, 0, now)
 	findings := rules.Run(inv, rules.All(), cat, ro)
 	if len(want) > 0 && !interrupted {
 		if err := client.FetchFiles(ctx, inv, want); err == nil {
@@ -228,13 +229,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 			findings = rules.Run(inv, rules.All(), cat, ro)
 		}
 	}
-	expired := rules.Suppress(findings, cfg, now())
-	if opts.Format == "json" {
-		// Patches are computed for the JSON, which carries them; the
-		// table does not show them, and parsing every fixable file
-		// again would slow a large scan for nothing.
-		fixers.Attach(inv, findings)
-	}
+	expired := settle(inv, findings, cfg, now(), opts.Format == "json")
 	rep := reports.New(inv, findings, expired, Version)
 	rep.Target = target
 	stats := client.Stats()
@@ -253,25 +248,16 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "tpscan: snapshot written to %s (re-run offline with `tpscan local %s`)\n", opts.Save, opts.Save)
 		}
 	}
-	switch opts.Format {
-	case "json":
-		err = reports.WriteJSON(opts.IO.Out, rep)
-	default:
-		err = reports.WriteTable(opts.IO.Out, rep, reports.TableOptions{ShowSuppressed: opts.ShowSuppressed, Verbose: opts.Verbose})
-	}
-	if err != nil {
-		return err
-	}
+	err = writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
+		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose})
 	if interrupted {
+		var ee *exitError
+		if err != nil && !errors.As(err, &ee) {
+			return err
+		}
 		return &exitError{code: ExitIncomplete, err: errors.New("interrupted")}
 	}
-	if opts.FailOn != "none" && rep.Summary.MaxSeverity != "" && rules.SeverityRank(rep.Summary.MaxSeverity) >= rules.SeverityRank(opts.FailOn) {
-		return &exitError{code: ExitFindings}
-	}
-	if opts.FailOnIncomplete && len(rep.Errors) > 0 {
-		return &exitError{code: ExitIncomplete}
-	}
-	return nil
+	return err
 }
 
 func targetOwner(opts *AuditOptions) string {

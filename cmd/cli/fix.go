@@ -87,12 +87,7 @@ func fixRun(ctx context.Context, opts *FixOptions) error {
 	if err != nil {
 		return err
 	}
-	ro := &rules.Options{ReadFile: local.ReadFile, Now: now}
-	if cfg != nil {
-		ro.InternalRegistries = cfg.InternalRegistries
-		ro.ExtraSecretPatterns = cfg.SecretPatterns
-	}
-	findings := rules.Run(inv, rules.All(), cat, ro)
+	findings := rules.Run(inv, rules.All(), cat, ruleOptions(cfg, local.ReadFile, 0, now))
 	rules.Suppress(findings, cfg, now())
 	res := fixers.Attach(inv, findings)
 	roots := map[string]string{}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/tpscan/tpscan/fixers"
 	"github.com/tpscan/tpscan/reports"
 	"github.com/tpscan/tpscan/rules"
 	"github.com/tpscan/tpscan/rules/catalog"
@@ -68,13 +67,8 @@ reached --fail-on).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			switch opts.Format {
-			case "table", "json":
-			default:
-				return usageError("--format must be table or json, not %q", opts.Format)
-			}
-			if rules.SeverityRank(opts.FailOn) == 0 && opts.FailOn != "none" {
-				return usageError("--fail-on must be critical, high, medium, low or none, not %q", opts.FailOn)
+			if err := validateReportFlags(opts.Format, opts.FailOn); err != nil {
+				return err
 			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
@@ -118,36 +112,14 @@ func localRun(ctx context.Context, opts *LocalOptions) error {
 	if err != nil {
 		return err
 	}
-	ro := &rules.Options{ReadFile: local.ReadFile, Workers: opts.Workers, Now: now}
-	if cfg != nil {
-		ro.InternalRegistries = cfg.InternalRegistries
-		ro.ExtraSecretPatterns = cfg.SecretPatterns
-	}
-	findings := rules.Run(inv, rules.All(), cat, ro)
-	expired := rules.Suppress(findings, cfg, now())
-	if opts.Format == "json" {
-		// Patches are computed for the JSON, which carries them; the
-		// table does not show them, and parsing every fixable file
-		// again would slow a large scan for nothing.
-		fixers.Attach(inv, findings)
-	}
+	findings := rules.Run(inv, rules.All(), cat, ruleOptions(cfg, local.ReadFile, opts.Workers, now))
+	// Patches are computed for the JSON, which carries them; the table
+	// does not show them, and parsing every fixable file again would slow
+	// a large scan for nothing.
+	expired := settle(inv, findings, cfg, now(), opts.Format == "json")
 	rep := reports.New(inv, findings, expired, Version)
-	switch opts.Format {
-	case "json":
-		err = reports.WriteJSON(opts.IO.Out, rep)
-	default:
-		err = reports.WriteTable(opts.IO.Out, rep, reports.TableOptions{ShowSuppressed: opts.ShowSuppressed, Verbose: opts.Verbose})
-	}
-	if err != nil {
-		return err
-	}
-	if opts.FailOn != "none" && rules.SeverityRank(rep.Summary.MaxSeverity) >= rules.SeverityRank(opts.FailOn) && rep.Summary.MaxSeverity != "" {
-		return &exitError{code: ExitFindings}
-	}
-	if opts.FailOnIncomplete && len(rep.Errors) > 0 {
-		return &exitError{code: ExitIncomplete}
-	}
-	return nil
+	return writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
+		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose})
 }
 
 // loadConfig reads --config, or .tpscan.yml in the first scanned directory

@@ -46,13 +46,7 @@ authentication error), 3 (interrupted, or --fail-on-incomplete and something was
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Org = args[0]
-			if err := validateAudit(opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditRun(cmd.Context(), opts)
+			return startAudit(cmd.Context(), opts, runF)
 		},
 	}
 	addAuditFlags(cmd, opts)

@@ -31,13 +31,7 @@ scanned when named. Credentials and exit status as for ` + "`tpscan org`" + `.`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Repo = args[0]
-			if err := validateAudit(opts); err != nil {
-				return err
-			}
-			if runF != nil {
-				return runF(cmd.Context(), opts)
-			}
-			return auditRun(cmd.Context(), opts)
+			return startAudit(cmd.Context(), opts, runF)
 		},
 	}
 	addAuditFlags(cmd, opts)

@@ -1,0 +1,77 @@
+package cli
+
+import (
+	"time"
+
+	"github.com/tpscan/tpscan/fixers"
+	"github.com/tpscan/tpscan/reports"
+	"github.com/tpscan/tpscan/rules"
+	"github.com/tpscan/tpscan/rules/config"
+	"github.com/tpscan/tpscan/scanner/model"
+)
+
+// What the scanning commands (local, org, repo, fix) share: validating the
+// report flags, the rules' options from the config, suppressions and
+// patches, and writing the report with its exit status.
+
+// reportFlags are the output flags of the scanning commands.
+type reportFlags struct {
+	format           string
+	failOn           string
+	failOnIncomplete bool
+	showSuppressed   bool
+	verbose          bool
+}
+
+func validateReportFlags(format, failOn string) error {
+	switch format {
+	case "table", "json":
+	default:
+		return usageError("--format must be table or json, not %q", format)
+	}
+	if rules.SeverityRank(failOn) == 0 && failOn != "none" {
+		return usageError("--fail-on must be critical, high, medium, low or none, not %q", failOn)
+	}
+	return nil
+}
+
+// ruleOptions are the engine's options under a config (nil: none).
+func ruleOptions(cfg *config.Config, read func(*model.Repo, string) ([]byte, bool), workers int, now func() time.Time) *rules.Options {
+	ro := &rules.Options{ReadFile: read, Workers: workers, Now: now}
+	if cfg != nil {
+		ro.InternalRegistries = cfg.InternalRegistries
+		ro.ExtraSecretPatterns = cfg.SecretPatterns
+	}
+	return ro
+}
+
+// settle applies suppressions and, when patches are wanted, attaches each
+// publish's patch or the reason it has none.
+func settle(inv *model.Inventory, findings []*rules.Finding, cfg *config.Config, now time.Time, patches bool) []rules.ExpiredSuppression {
+	expired := rules.Suppress(findings, cfg, now)
+	if patches {
+		fixers.Attach(inv, findings)
+	}
+	return expired
+}
+
+// writeReport writes rep and returns the exit status it calls for.
+func writeReport(io *IOStreams, rep *reports.Report, f reportFlags) error {
+	var err error
+	switch f.format {
+	case "json":
+		err = reports.WriteJSON(io.Out, rep)
+	default:
+		err = reports.WriteTable(io.Out, rep, reports.TableOptions{ShowSuppressed: f.showSuppressed, Verbose: f.verbose})
+	}
+	if err != nil {
+		return err
+	}
+	if f.failOn != "none" && rep.Summary.MaxSeverity != "" && rules.SeverityRank(rep.Summary.MaxSeverity) >= rules.SeverityRank(f.failOn) {
+		return &exitError{code: ExitFindings}
+	}
+	if f.failOnIncomplete && len(rep.Errors) > 0 {
+		return &exitError{code: ExitIncomplete}
+	}
+	return nil
+}
