@@ -111,6 +111,7 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 		notes []string
 	}
 	groups := map[string]*group{}
+	docs := map[string]*doc{}
 	var order []string
 	for _, f := range findings {
 		if f.Suppressed {
@@ -131,8 +132,14 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNotFixable, Detail: "the file was not read"}
 			continue
 		}
-		d, err := parseDoc(file.Content)
-		if err != nil {
+		// One parse per file, however many findings it has: fixers
+		// only read the parse.
+		d, ok := docs[k]
+		if !ok {
+			d, _ = parseDoc(file.Content)
+			docs[k] = d
+		}
+		if d == nil {
 			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: "the file does not parse as YAML"}
 			continue
 		}
