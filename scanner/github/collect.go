@@ -389,6 +389,17 @@ func (s *state) finish() {
 func parse(rw *repoWork) {
 	r := rw.repo
 	r.Pipelines = r.Pipelines[:0]
+	// A second parse (after more actions were fetched) replaces the first
+	// one's errors rather than listing them twice.
+	rw.mu.Lock()
+	kept := rw.gaps[:0]
+	for _, g := range rw.gaps {
+		if g.Kind != "parse-error" {
+			kept = append(kept, g)
+		}
+	}
+	rw.gaps = kept
+	rw.mu.Unlock()
 	for _, f := range r.Files {
 		var (
 			p   *model.Pipeline

@@ -329,3 +329,34 @@ func TestQueriesMatchTheSchema(t *testing.T) {
 }
 
 var _ = http.StatusOK
+
+func TestLocalActionOutsideGithubActionsIsFetchedAndErrorsListedOnce(t *testing.T) {
+	st := smallOrg()
+	web := st.Orgs["acme"].Repos[0]
+	web.Files[".github/workflows/release.yml"] = strings.Replace(publishWorkflow, "./.github/actions/build", "./tools/build", 1)
+	web.Files["tools/build/action.yml"] = compositeAction
+	web.Files[".github/workflows/broken.yml"] = "on: push\njobs:\n  t: [\n"
+	srv := fakegithub.New(st, fakegithub.Options{})
+	srv.Start(t)
+	res, err := newClient(t, srv, adminToken, nil).Collect(context.Background(), github.Options{Repo: "acme/web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := byName(res.Inventory, "acme/web")
+	found := false
+	for _, f := range r.Files {
+		found = found || f.Path == "tools/build/action.yml"
+	}
+	if !found {
+		t.Error("tools/build/action.yml was not fetched")
+	}
+	n := 0
+	for _, g := range res.Inventory.Coverage {
+		if g.Kind == "parse-error" && g.Path == ".github/workflows/broken.yml" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("broken.yml listed %d times: %+v", n, res.Inventory.Coverage)
+	}
+}

@@ -72,18 +72,24 @@ func (s *state) texts(ctx context.Context) error {
 	// Local composite actions outside .github/actions, and ones the first
 	// query could not see: one more batched query for all repositories.
 	var more []*pendingBlob
+	var again []*repoWork
 	for _, rw := range s.repos {
-		for _, dir := range missingActions(rw.repo) {
+		dirs := missingActions(rw.repo)
+		for _, dir := range dirs {
 			for _, name := range []string{"action.yml", "action.yaml"} {
 				more = append(more, &pendingBlob{rw: rw, path: path.Join(dir, name), ci: true})
 			}
+		}
+		if len(dirs) > 0 {
+			again = append(again, rw)
 		}
 	}
 	if len(more) > 0 {
 		if err := s.fetchBlobs(ctx, more); err != nil {
 			return err
 		}
-		for _, rw := range s.repos {
+		// Only the repositories that gained an action are parsed again.
+		for _, rw := range again {
 			parse(rw)
 		}
 	}
