@@ -524,7 +524,7 @@ func Attach(inv *model.Inventory, findings []*rules.Finding) *Result {
 		if ff := byFP[f.Fingerprint]; ff != nil {
 			f.Patch = ff.Patch
 		} else if r := res.Refused[f.Fingerprint]; r != nil {
-			f.NoPatch = &rules.NoPatch{Reason: string(r.Reason), Detail: r.Detail}
+			f.NoPatch = &rules.NoPatch{Reason: string(r.Reason), Detail: scrub(r.Detail)}
 		}
 	}
 	return res
@@ -539,4 +539,13 @@ func safely(fx fixer, d *doc, f *rules.Finding, notes *[]string) (edits []Edit, 
 		}
 	}()
 	return fx(d, f, notes)
+}
+
+// scrub replaces any token in a refusal's detail (a parser message can
+// quote a line) by its fingerprint.
+func scrub(s string) string {
+	for _, m := range tokens.Find([]byte(s)) {
+		s = strings.ReplaceAll(s, m.Secret(), m.Fingerprint)
+	}
+	return s
 }

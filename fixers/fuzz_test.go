@@ -2,6 +2,7 @@ package fixers
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 )
 
@@ -41,4 +42,11 @@ func FuzzParseDoc(f *testing.F) {
 		}
 		_, _ = ensurePermissions(d, "a", new([]string))
 	})
+}
+
+func TestRefusalDetailsNeverHoldATokenValue(t *testing.T) {
+	canary := "npm_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"
+	if got := scrub("line 3: unexpected " + canary); strings.Contains(got, canary) {
+		t.Errorf("scrub kept the token: %s", got)
+	}
 }
