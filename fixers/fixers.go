@@ -89,6 +89,33 @@ var methodFixers = map[string]fixer{
 	"uv-publish":             fixEnvCredential(nil),
 	"maturin-upload":         fixEnvCredential(nil),
 	"npm-publish":            fixEnvCredential(fixNode),
+	// RubyGems (rubygems.go)
+	"gem-push":                       fixRubyGems,
+	"rake-release":                   fixRubyGems,
+	"publish-gem-action":             fixRubyGems,
+	"configure-rubygems-credentials": fixRubyGems,
+	"release-gem":                    fixRubyGems,
+	// crates.io (crates.go)
+	"cargo-publish":              fixCrates,
+	"katyo-publish-crates":       fixCrates,
+	"release-plz":                fixCrates,
+	"release-plz-command":        fixCrates,
+	"cargo-publish-other-action": fixCrates,
+	// NuGet (nuget.go)
+	"dotnet-nuget-push":    fixNuGet,
+	"publish-nuget-action": fixNuGet,
+	// PyPI tools without trusted publishing, third-party actions (pypitools.go)
+	"poetry-publish":            fixPyPITool,
+	"poetry-publish-action":     fixPyPITool,
+	"flit-publish":              fixPyPITool,
+	"hatch-publish":             fixPyPITool,
+	"rye-publish":               fixPyPITool,
+	"pdm-publish":               fixPyPITool,
+	"maturin-action":            fixPyPITool,
+	"deploy-pypi-action":        fixPyPITool,
+	"pypi-publish-other-action": fixPyPITool,
+	// npm beyond npm publish (npm.go)
+	"js-devtools-npm-publish": fixJSDevTools,
 }
 
 // Plan computes the patches for every fixable finding of the inventory.
@@ -375,49 +402,6 @@ var companions = map[string][]string{
 	"MATURIN_PASSWORD":   {"MATURIN_USERNAME"},
 	"MATURIN_PYPI_TOKEN": nil,
 	"NODE_AUTH_TOKEN":    {"NPM_TOKEN"},
-}
-
-// fixNode makes sure npm is 11.5.1 or later: Node 24 ships it. A
-// setup-node with a literal older version is moved to 24; anything else
-// (a matrix, no setup-node) is refused rather than guessed.
-func fixNode(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
-	job := jobOf(f.YAMLPath)
-	if job == "" {
-		job = f.Job
-	}
-	_, _, steps := d.lookup("jobs." + job + ".steps")
-	if steps == nil || steps.Kind != yaml.SequenceNode {
-		return nil, &Refusal{Reason: ReasonLayout, Detail: "job has no steps list"}
-	}
-	for _, st := range steps.Content {
-		_, uses := child(st, "uses")
-		if uses == nil || !strings.HasPrefix(uses.Value, "actions/setup-node@") {
-			continue
-		}
-		_, with := child(st, "with")
-		_, nv := child(with, "node-version")
-		if nv == nil {
-			return nil, &Refusal{Reason: ReasonOldClient, Detail: "setup-node without node-version: the runner's Node may ship npm older than 11.5.1"}
-		}
-		v := strings.TrimPrefix(nv.Value, "v")
-		major, err := strconv.Atoi(strings.SplitN(strings.TrimSuffix(v, ".x"), ".", 2)[0])
-		if err != nil {
-			if v == "lts/*" || v == "latest" || v == "current" || v == "node" {
-				return nil, nil
-			}
-			return nil, &Refusal{Reason: ReasonOldClient, Detail: fmt.Sprintf("node-version %q: cannot tell whether its npm is 11.5.1 or later", nv.Value)}
-		}
-		if major >= 24 {
-			return nil, nil
-		}
-		e, ok := d.setScalar(nv, "24")
-		if !ok {
-			return nil, &Refusal{Reason: ReasonLayout, Detail: "node-version is not a one-line scalar"}
-		}
-		*notes = append(*notes, fmt.Sprintf("node-version %s ships npm older than 11.5.1, which trusted publishing needs: moved to 24", nv.Value))
-		return []Edit{e}, nil
-	}
-	return nil, &Refusal{Reason: ReasonOldClient, Detail: "no actions/setup-node step: the runner's Node may ship npm older than 11.5.1"}
 }
 
 // ensurePermissions grants id-token: write to one job. A job's own

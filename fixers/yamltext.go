@@ -247,3 +247,86 @@ func (d *doc) eol() string {
 	}
 	return "\n"
 }
+
+// entryRange is the byte range of a block entry: key line through its last
+// line.
+func (d *doc) entryRange(key *yaml.Node) (start, end int, ok bool) {
+	from, to, ok := d.entryLines(key)
+	if !ok {
+		return 0, 0, false
+	}
+	return d.lineStart(from), d.lineStart(to + 1), true
+}
+
+// replaceAll replaces every occurrence of old within [start, end) — the
+// text of one entry, say a run: script — by new. It is how an expression
+// such as ${{ secrets.CARGO_REGISTRY_TOKEN }} is swapped for a step output
+// without touching the shell around it.
+func (d *doc) replaceAll(start, end int, old, new string) []Edit {
+	var out []Edit
+	if old == "" {
+		return nil
+	}
+	for i := start; i < end; {
+		j := bytes.Index(d.src[i:end], []byte(old))
+		if j < 0 {
+			break
+		}
+		out = append(out, Edit{Start: i + j, End: i + j + len(old), New: new})
+		i += j + len(old)
+	}
+	return out
+}
+
+// stepNode returns a step's mapping and the line of its "- " marker.
+func (d *doc) stepNode(stepPath string) (*yaml.Node, int, bool) {
+	_, _, st := d.lookup(stepPath)
+	if st == nil || st.Kind != yaml.MappingNode || len(st.Content) == 0 || st.Style&yaml.FlowStyle != 0 {
+		return nil, 0, false
+	}
+	first := st.Content[0]
+	l := d.line(first.Line)
+	dash := first.Column - 3 // "- " before the first key
+	if dash < 0 || dash+2 > len(l) || l[dash:dash+2] != "- " {
+		return nil, 0, false
+	}
+	return st, first.Line, true
+}
+
+// insertStepBefore inserts a new step before stepPath. lines are the new
+// step's lines relative to the step's content column: the first is its
+// first key ("uses: x"), the others indented by two per level ("  with:",
+// "    user: y"); they are written with the existing step's indentation.
+func (d *doc) insertStepBefore(stepPath string, lines []string) (Edit, error) {
+	st, line, ok := d.stepNode(stepPath)
+	if !ok {
+		return Edit{}, &Refusal{Reason: ReasonLayout, Detail: stepPath + " is not a block step"}
+	}
+	col := st.Content[0].Column - 1
+	var b strings.Builder
+	eol := d.eol()
+	for i, l := range lines {
+		if i == 0 {
+			b.WriteString(strings.Repeat(" ", col-2) + "- " + l + eol)
+			continue
+		}
+		b.WriteString(strings.Repeat(" ", col) + l + eol)
+	}
+	at := d.lineStart(line)
+	return Edit{Start: at, End: at, New: b.String()}, nil
+}
+
+// insertStepAfter inserts a new step after stepPath, as insertStepBefore.
+func (d *doc) insertStepAfter(stepPath string, lines []string) (Edit, error) {
+	st, _, ok := d.stepNode(stepPath)
+	if !ok {
+		return Edit{}, &Refusal{Reason: ReasonLayout, Detail: stepPath + " is not a block step"}
+	}
+	e, err := d.insertStepBefore(stepPath, lines)
+	if err != nil {
+		return Edit{}, err
+	}
+	at := d.lineStart(d.lastLine(st) + 1)
+	e.Start, e.End = at, at
+	return e, nil
+}

@@ -138,6 +138,9 @@ func TestFixCorpus(t *testing.T) {
 			for _, f := range fs {
 				if r := res.Refused[f.Fingerprint]; r != nil && f.Rule == "TP001" {
 					reasons[string(r.Reason)]++
+					if !isManual {
+						t.Logf("no patch: %s (%s): %s: %s", l.File, f.Method, r.Reason, r.Detail)
+					}
 					break
 				}
 			}
