@@ -46,7 +46,8 @@ const (
 	// ReasonNotFixable: the finding is not about a publish (an unused
 	// secret, an exposed token): the manual steps are the fix.
 	ReasonNotFixable Reason = "manual-only"
-	// ReasonReparse: the patched file did not parse; nothing is offered.
+	// ReasonReparse: the patched file did not parse, or actionlint finds
+	// an error in it the original did not have; nothing is offered.
 	ReasonReparse Reason = "patch-does-not-parse"
 )
 
@@ -204,6 +205,16 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 		if _, err := actions.ParseWorkflow(&model.File{Path: g.file.Path, Content: fixed}); err != nil {
 			for _, fp := range g.fps {
 				res.Refused[fp] = &Refusal{Reason: ReasonReparse, Detail: err.Error()}
+			}
+			continue
+		}
+		// Nor may it add an actionlint error the file did not have.
+		if msg, err := newLintErrors(g.file.Content, fixed); err != nil || msg != "" {
+			if err != nil {
+				msg = "actionlint: " + err.Error()
+			}
+			for _, fp := range g.fps {
+				res.Refused[fp] = &Refusal{Reason: ReasonReparse, Detail: scrub(msg)}
 			}
 			continue
 		}

@@ -61,3 +61,15 @@ func TestApplyDetectsConflicts(t *testing.T) {
 		t.Errorf("got %q, %v", got, err)
 	}
 }
+
+func TestNewLintErrorsSeesWhatAPatchBreaks(t *testing.T) {
+	orig := []byte("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n")
+	broken := []byte("on: push\njobs:\n  a:\n    permissions:\n      id-tokn: write\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n")
+	msg, err := newLintErrors(orig, broken)
+	if err != nil || msg == "" {
+		t.Errorf("msg %q, err %v: an unknown permission must be caught", msg, err)
+	}
+	if msg, _ := newLintErrors(orig, orig); msg != "" {
+		t.Errorf("an unchanged file has a new error: %s", msg)
+	}
+}

@@ -1,0 +1,51 @@
+package fixers
+
+import (
+	"fmt"
+	"io"
+	"regexp"
+
+	"github.com/rhysd/actionlint"
+)
+
+// lineRef drops line numbers from actionlint messages ("defined at
+// line:12"), which move when a patch adds lines.
+var lineRef = regexp.MustCompile(`line:? ?\d+(:\d+)?`)
+
+// lintCounts is actionlint's verdict on a workflow, by kind and message.
+// External linters (shellcheck, pyflakes) stay off: the verdict must not
+// depend on what the machine has installed.
+func lintCounts(src []byte) (map[string]int, error) {
+	l, err := actionlint.NewLinter(io.Discard, &actionlint.LinterOptions{})
+	if err != nil {
+		return nil, err
+	}
+	errs, err := l.Lint("<stdin>", src, nil)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]int{}
+	for _, e := range errs {
+		out[e.Kind+": "+lineRef.ReplaceAllString(e.Message, "line")]++
+	}
+	return out, nil
+}
+
+// newLintErrors returns an actionlint error the fixed file has and the
+// original had not, or "".
+func newLintErrors(orig, fixed []byte) (string, error) {
+	before, err := lintCounts(orig)
+	if err != nil {
+		return "", err
+	}
+	after, err := lintCounts(fixed)
+	if err != nil {
+		return "", err
+	}
+	for k, n := range after {
+		if n > before[k] {
+			return fmt.Sprintf("actionlint: %s", k), nil
+		}
+	}
+	return "", nil
+}
