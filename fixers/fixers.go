@@ -11,7 +11,6 @@ import (
 
 	"github.com/tpscan/tpscan/rules"
 	"github.com/tpscan/tpscan/rules/tokens"
-	"github.com/tpscan/tpscan/scanner/actions"
 	"github.com/tpscan/tpscan/scanner/model"
 )
 
@@ -150,6 +149,9 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 			continue
 		}
 		fx := methodFixers[f.Method]
+		if isGitLabPath(f.Path) {
+			fx = gitlabFixers[f.Method]
+		}
 		if fx == nil {
 			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNoFixer, Detail: fmt.Sprintf("no automatic fixer for %s yet: follow the manual steps", f.Method)}
 			continue
@@ -201,18 +203,9 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 			}
 			continue
 		}
-		// The result is parsed again before it is offered.
-		if _, err := actions.ParseWorkflow(&model.File{Path: g.file.Path, Content: fixed}); err != nil {
-			for _, fp := range g.fps {
-				res.Refused[fp] = &Refusal{Reason: ReasonReparse, Detail: err.Error()}
-			}
-			continue
-		}
-		// Nor may it add an actionlint error the file did not have.
-		if msg, err := newLintErrors(g.file.Content, fixed); err != nil || msg != "" {
-			if err != nil {
-				msg = "actionlint: " + err.Error()
-			}
+		// The result is parsed again before it is offered, and may not add
+		// an actionlint error the file did not have.
+		if msg := reparse(g.file.Path, g.file.Content, fixed); msg != "" {
 			for _, fp := range g.fps {
 				res.Refused[fp] = &Refusal{Reason: ReasonReparse, Detail: scrub(msg)}
 			}
@@ -259,8 +252,8 @@ func refuseEarly(f *rules.Finding) *Refusal {
 		return &Refusal{Reason: ReasonReusable, Detail: "the token is passed to a reusable workflow"}
 	case f.Confidence != "high":
 		return &Refusal{Reason: ReasonScript, Detail: "the publish happens inside a script or tool tpscan reads only in part"}
-	case !strings.HasPrefix(f.Path, ".github/workflows/"):
-		return &Refusal{Reason: ReasonNoFixer, Detail: "only GitHub Actions workflows are patched so far"}
+	case !strings.HasPrefix(f.Path, ".github/workflows/") && !isGitLabPath(f.Path):
+		return &Refusal{Reason: ReasonNoFixer, Detail: "only GitHub Actions workflows and GitLab CI files are patched"}
 	}
 	return nil
 }

@@ -6,6 +6,10 @@ import (
 	"regexp"
 
 	"github.com/rhysd/actionlint"
+
+	"github.com/tpscan/tpscan/scanner/actions"
+	"github.com/tpscan/tpscan/scanner/gitlabci"
+	"github.com/tpscan/tpscan/scanner/model"
 )
 
 // lineRef drops line numbers from actionlint messages ("defined at
@@ -48,4 +52,29 @@ func newLintErrors(orig, fixed []byte) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// reparse says why a fixed file cannot be offered: it does not parse as
+// its CI's file, or (GitHub) actionlint finds a new error. "" means fine.
+func reparse(path string, orig, fixed []byte) string {
+	file := &model.File{Path: path, Content: fixed}
+	if isGitLabPath(path) {
+		if _, errs := gitlabci.Parse(file, nil); len(errs) > 0 {
+			// Errors the original had too (an include out of reach) do
+			// not count against the patch.
+			_, before := gitlabci.Parse(&model.File{Path: path, Content: orig}, nil)
+			if len(errs) > len(before) {
+				return errs[len(errs)-1].Error()
+			}
+		}
+		return ""
+	}
+	if _, err := actions.ParseWorkflow(file); err != nil {
+		return err.Error()
+	}
+	msg, err := newLintErrors(orig, fixed)
+	if err != nil {
+		return "actionlint: " + err.Error()
+	}
+	return msg
 }

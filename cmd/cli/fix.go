@@ -113,10 +113,14 @@ func fixRun(ctx context.Context, opts *FixOptions) error {
 		} else {
 			// Paths relative to the current directory, so that `git
 			// apply` run here finds the files.
-			rel := disk
+			// Outside it, relative to the repository root, to be applied
+			// there (git -C ROOT apply).
+			rel := ff.Path
 			if abs, err := filepath.Abs(disk); err == nil {
 				if r, err := filepath.Rel(cwd, abs); err == nil && !strings.HasPrefix(r, "..") {
 					rel = r
+				} else if root := roots[ff.Repo]; root != "" {
+					fmt.Fprintf(opts.IO.ErrOut, "# %s: apply in %s (git -C %s apply)\n", ff.Path, root, root)
 				}
 			}
 			fmt.Fprint(opts.IO.Out, fixers.Unified(filepath.ToSlash(rel), ff.Original, ff.Fixed))

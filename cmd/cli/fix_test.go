@@ -26,11 +26,14 @@ var updateFixes = flag.Bool("update-fixes", false, "rewrite testdata/fixers/*/ex
 func scanFile(t *testing.T, name string, content []byte) (*model.Inventory, []*rules.Finding) {
 	t.Helper()
 	dir := t.TempDir()
-	wf := filepath.Join(dir, ".github", "workflows")
-	if err := os.MkdirAll(wf, 0o755); err != nil {
+	rel := filepath.Join(".github", "workflows", name)
+	if name == ".gitlab-ci.yml" {
+		rel = name
+	}
+	if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, rel)), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(wf, name), content, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, rel), content, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	inv, err := local.Load(context.Background(), []string{dir}, local.Options{})
@@ -45,7 +48,8 @@ func scanFile(t *testing.T, name string, content []byte) (*model.Inventory, []*r
 }
 
 // TestFixGolden holds every fixer to an expected patch: testdata/fixers/NAME/
-// has input.yml and expected.patch (-update-fixes rewrites them).
+// has input.yml (or input.gitlab-ci.yml) and expected.patch (-update-fixes
+// rewrites them).
 func TestFixGolden(t *testing.T) {
 	dirs, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "fixers", "*"))
 	if len(dirs) == 0 {
@@ -53,11 +57,15 @@ func TestFixGolden(t *testing.T) {
 	}
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
-			in, err := os.ReadFile(filepath.Join(dir, "input.yml"))
-			if err != nil {
+			// input.yml is a GitHub workflow, input.gitlab-ci.yml a GitLab
+			// CI file.
+			name, in, err := "release.yml", []byte(nil), error(nil)
+			if in, err = os.ReadFile(filepath.Join(dir, "input.gitlab-ci.yml")); err == nil {
+				name = ".gitlab-ci.yml"
+			} else if in, err = os.ReadFile(filepath.Join(dir, "input.yml")); err != nil {
 				t.Fatal(err)
 			}
-			inv, fs := scanFile(t, "release.yml", in)
+			inv, fs := scanFile(t, name, in)
 			res := fixers.Plan(inv, fs)
 			var got strings.Builder
 			for _, ff := range res.Files {
@@ -119,7 +127,15 @@ func TestFixCorpus(t *testing.T) {
 				long = true
 			}
 		}
-		if !long || l.CI != "github" || !strings.Contains(l.File, "__.github__workflows__") {
+		name := "wf.yml"
+		switch {
+		case !long:
+			continue
+		case l.CI == "gitlab" && !strings.Contains(l.File, "__.gitlab__"):
+			name = ".gitlab-ci.yml"
+		case l.CI == "gitlab":
+			name = ".gitlab-ci.yml" // an included file, scanned as the top-level one
+		case !strings.Contains(l.File, "__.github__workflows__"):
 			continue
 		}
 		isManual := strings.HasPrefix(l.ExpectedFix, "manual:")
@@ -132,7 +148,7 @@ func TestFixCorpus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		inv, fs := scanFile(t, "wf.yml", src)
+		inv, fs := scanFile(t, name, src)
 		res := fixers.Plan(inv, fs)
 		if len(res.Files) == 0 {
 			for _, f := range fs {
@@ -151,7 +167,7 @@ func TestFixCorpus(t *testing.T) {
 		}
 		ff := res.Files[0]
 		// The publish no longer gets the token.
-		inv2, fs2 := scanFile(t, "wf.yml", ff.Fixed)
+		inv2, fs2 := scanFile(t, name, ff.Fixed)
 		before, after := map[string]bool{}, map[string]bool{}
 		for _, f := range fs {
 			before[f.Fingerprint] = true
@@ -178,6 +194,9 @@ func TestFixCorpus(t *testing.T) {
 			for _, j := range p.Jobs {
 				if j.Permissions != nil && j.Permissions.Scopes["id-token"] == "write" && !publishing[j.ID] {
 					t.Errorf("%s: id-token: write on job %s, which does not publish", l.File, j.ID)
+				}
+				if len(j.IDTokens) > 0 && !publishing[j.ID] {
+					t.Errorf("%s: id_tokens on job %s, which does not publish", l.File, j.ID)
 				}
 			}
 		}
