@@ -1,6 +1,7 @@
 package fixers
 
 import (
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -20,6 +21,8 @@ import (
 var gitlabFixers = map[string]fixer{
 	"npm-publish":      fixGitLabNPM,
 	"semantic-release": fixGitLabNPM,
+	"twine":            fixGitLabPyPI,
+	"uv-publish":       fixGitLabPyPI,
 }
 
 func isGitLabPath(p string) bool {
@@ -119,4 +122,87 @@ func gitlabNodeAtLeast24(job *yaml.Node) bool {
 	}
 	n, _ := strconv.Atoi(m[1])
 	return n >= 24
+}
+
+// pinRe finds "tool==X.Y[.Z]" in a job's scripts below min.
+var pinRe = regexp.MustCompile(`\b(twine|uv)==(\d+)\.(\d+)(?:\.(\d+))?`)
+
+// fixGitLabPyPI moves a GitLab job that uploads with twine or uv to PyPI
+// trusted publishing: the token variable (and its user-name companion)
+// goes, and the job gets the ID token twine ≥ 6.1.0 and uv ≥ 0.8.18 look
+// for: PYPI_ID_TOKEN with audience pypi (TESTPYPI_ID_TOKEN / testpypi).
+// A leftover TWINE_PASSWORD would silently win, so it must go, not stay
+// empty.
+func fixGitLabPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
+	segs := splitPath(f.YAMLPath)
+	if len(segs) < 2 || segs[len(segs)-2] != "variables" {
+		return nil, &Refusal{Reason: ReasonScript, Detail: "the token reaches the client on its command line or through a file, not through variables:"}
+	}
+	jk, job := child(d.root, f.Job)
+	if job == nil || job.Kind != yaml.MappingNode || job.Style&yaml.FlowStyle != 0 {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + f.Job + " is not a block mapping in this file"}
+	}
+	if _, ids := child(job, "id_tokens"); ids != nil {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + f.Job + " already has id_tokens: add the PyPI one by hand"}
+	}
+	for _, sec := range []string{"before_script", "script"} {
+		_, seq := child(job, sec)
+		if seq == nil {
+			continue
+		}
+		for _, it := range seq.Content {
+			m := pinRe.FindStringSubmatch(it.Value)
+			if m == nil {
+				continue
+			}
+			major, _ := strconv.Atoi(m[2])
+			minor, _ := strconv.Atoi(m[3])
+			patch, _ := strconv.Atoi(m[4])
+			if m[1] == "twine" && (major < 6 || major == 6 && minor < 1) || m[1] == "uv" && major == 0 && (minor < 8 || minor == 8 && patch < 18) {
+				return nil, &Refusal{Reason: ReasonOldClient, Detail: fmt.Sprintf("%s is pinned to %s.%s, older than trusted publishing on GitLab (twine 6.1.0, uv 0.8.18)", m[1], m[2], m[3])}
+			}
+		}
+	}
+	varsPath := strings.Join(segs[:len(segs)-1], ".")
+	_, _, vars := d.lookup(varsPath)
+	names := []string{segs[len(segs)-1]}
+	for _, c := range companions[names[0]] {
+		if _, v := child(vars, c); v != nil {
+			names = append(names, c)
+		}
+	}
+	var edits []Edit
+	if vars != nil && len(vars.Content)/2 == len(names) {
+		e, err := d.removeEntry(varsPath, len(segs)-3)
+		if err != nil {
+			return nil, err
+		}
+		edits = append(edits, e)
+	} else {
+		for _, n := range names {
+			e, err := d.removeEntry(varsPath+"."+n, len(segs)-2)
+			if err != nil {
+				return nil, err
+			}
+			edits = append(edits, e)
+		}
+	}
+	if len(segs) == 2 {
+		*notes = append(*notes, "the token variable was set for the whole pipeline (top-level variables:): removed there")
+	}
+	name, aud := "PYPI_ID_TOKEN", "pypi"
+	if f.Registry == "testpypi" {
+		name, aud = "TESTPYPI_ID_TOKEN", "testpypi"
+	}
+	ind, ok := d.childIndent(job)
+	if !ok {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + f.Job + " is written in flow style"}
+	}
+	eol := d.eol()
+	sp := strings.Repeat(" ", ind)
+	at := d.lineStart(jk.Line + 1)
+	edits = append(edits, Edit{Start: at, End: at, New: sp + "id_tokens:" + eol + sp + sp + name + ":" + eol + sp + sp + sp + "aud: " + aud + eol})
+	*notes = append(*notes, "job "+f.Job+": PyPI trusted publishing on GitLab works on gitlab.com (self-managed only in PyPI's beta for Organizations); twine 6.1.0 / uv 0.8.18 or later find "+name+" themselves",
+		"delete any "+names[0]+" CI/CD variable in the project settings too: a stored one silently wins over trusted publishing")
+	return edits, nil
 }
