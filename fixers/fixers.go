@@ -352,7 +352,16 @@ func fixEnvCredential(extra fixer) fixer {
 	return func(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 		segs := splitPath(f.YAMLPath)
 		if len(segs) < 2 || segs[len(segs)-2] != "env" {
-			return nil, &Refusal{Reason: ReasonScript, Detail: "the token reaches the client on its command line or through a file, not through env"}
+			// On the command line of a one-command line: drop the flags.
+			x, ok := d.stripCredentialFlags(f.Line, f.Method)
+			if !ok {
+				return nil, &Refusal{Reason: ReasonScript, Detail: "the token reaches the client through a script or file tpscan does not edit, not through env or a one-command line"}
+			}
+			pe, err := ensurePermissions(d, f.Job, notes)
+			if err != nil {
+				return nil, err
+			}
+			return append(x, pe...), nil
 		}
 		envPath := strings.Join(segs[:len(segs)-1], ".")
 		_, _, envNode := d.lookup(envPath)

@@ -135,9 +135,7 @@ var pinRe = regexp.MustCompile(`\b(twine|uv)==(\d+)\.(\d+)(?:\.(\d+))?`)
 // empty.
 func fixGitLabPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	segs := splitPath(f.YAMLPath)
-	if len(segs) < 2 || segs[len(segs)-2] != "variables" {
-		return nil, &Refusal{Reason: ReasonScript, Detail: "the token reaches the client on its command line or through a file, not through variables:"}
-	}
+	onCommandLine := len(segs) < 2 || segs[len(segs)-2] != "variables"
 	jk, job := child(d.root, f.Job)
 	if job == nil || job.Kind != yaml.MappingNode || job.Style&yaml.FlowStyle != 0 {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + f.Job + " is not a block mapping in this file"}
@@ -163,6 +161,14 @@ func fixGitLabPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 			}
 		}
 	}
+	var edits []Edit
+	if onCommandLine {
+		x, ok := d.stripCredentialFlags(f.Line, f.Method)
+		if !ok {
+			return nil, &Refusal{Reason: ReasonScript, Detail: "the token reaches the client through a script or file tpscan does not edit, not through variables: or a one-command line"}
+		}
+		return append(x, gitlabIDToken(d, jk, job, f, notes, nil)...), nil
+	}
 	varsPath := strings.Join(segs[:len(segs)-1], ".")
 	_, _, vars := d.lookup(varsPath)
 	names := []string{segs[len(segs)-1]}
@@ -171,7 +177,6 @@ func fixGitLabPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 			names = append(names, c)
 		}
 	}
-	var edits []Edit
 	if vars != nil && len(vars.Content)/2 == len(names) {
 		e, err := d.removeEntry(varsPath, len(segs)-3)
 		if err != nil {
@@ -190,19 +195,24 @@ func fixGitLabPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if len(segs) == 2 {
 		*notes = append(*notes, "the token variable was set for the whole pipeline (top-level variables:): removed there")
 	}
+	return append(edits, gitlabIDToken(d, jk, job, f, notes, names)...), nil
+}
+
+// gitlabIDToken adds the PyPI ID token to a GitLab job.
+func gitlabIDToken(d *doc, jk, job *yaml.Node, f *rules.Finding, notes *[]string, removed []string) []Edit {
 	name, aud := "PYPI_ID_TOKEN", "pypi"
 	if f.Registry == "testpypi" {
 		name, aud = "TESTPYPI_ID_TOKEN", "testpypi"
 	}
-	ind, ok := d.childIndent(job)
-	if !ok {
-		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + f.Job + " is written in flow style"}
-	}
+	ind, _ := d.childIndent(job)
 	eol := d.eol()
 	sp := strings.Repeat(" ", ind)
 	at := d.lineStart(jk.Line + 1)
-	edits = append(edits, Edit{Start: at, End: at, New: sp + "id_tokens:" + eol + sp + sp + name + ":" + eol + sp + sp + sp + "aud: " + aud + eol})
-	*notes = append(*notes, "job "+f.Job+": PyPI trusted publishing on GitLab works on gitlab.com (self-managed only in PyPI's beta for Organizations); twine 6.1.0 / uv 0.8.18 or later find "+name+" themselves",
-		"delete any "+names[0]+" CI/CD variable in the project settings too: a stored one silently wins over trusted publishing")
-	return edits, nil
+	*notes = append(*notes, "job "+f.Job+": PyPI trusted publishing on GitLab works on gitlab.com (self-managed only in PyPI's beta for Organizations); twine 6.1.0 / uv 0.8.18 or later find "+name+" themselves")
+	stale := "TWINE_PASSWORD"
+	if len(removed) > 0 {
+		stale = removed[0]
+	}
+	*notes = append(*notes, "delete any "+stale+" or token CI/CD variable in the project settings too: a stored one silently wins over trusted publishing")
+	return []Edit{{Start: at, End: at, New: sp + "id_tokens:" + eol + sp + sp + name + ":" + eol + sp + sp + sp + "aud: " + aud + eol}}
 }
