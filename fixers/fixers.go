@@ -340,7 +340,28 @@ func fixPyPIAction(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(edits, pe...), nil
+	return append(append(edits, pe...), ensureEnvironment(d, jobOf(f.YAMLPath), f.Registry, notes)...), nil
+}
+
+// ensureEnvironment gives a PyPI or TestPyPI publishing job the deployment
+// environment PyPI recommends (pypi, testpypi) when it has none: the
+// publisher then names it, and required reviewers on it gate every release.
+func ensureEnvironment(d *doc, job, registry string, notes *[]string) []Edit {
+	name := map[string]string{"pypi": "pypi", "testpypi": "testpypi"}[registry]
+	jk, jv := child(mustChild(d.root, "jobs"), job)
+	if name == "" || jv == nil || jv.Kind != yaml.MappingNode {
+		return nil
+	}
+	if _, env := child(jv, "environment"); env != nil {
+		return nil
+	}
+	ind, ok := d.childIndent(jv)
+	if !ok || jv.Content[0].Line == jk.Line {
+		return nil
+	}
+	*notes = append(*notes, fmt.Sprintf("job %s: added environment %s, as PyPI recommends: register the publisher with environment %q, and add required reviewers to it in the repository settings", job, name, name))
+	at := d.lineStart(jk.Line + 1)
+	return []Edit{{Start: at, End: at, New: strings.Repeat(" ", ind) + "environment: " + name + d.eol()}}
 }
 
 // fixEnvCredential removes the environment variable that carries the token
@@ -361,7 +382,7 @@ func fixEnvCredential(extra fixer) fixer {
 			if err != nil {
 				return nil, err
 			}
-			return append(x, pe...), nil
+			return append(append(x, pe...), ensureEnvironment(d, f.Job, f.Registry, notes)...), nil
 		}
 		envPath := strings.Join(segs[:len(segs)-1], ".")
 		_, _, envNode := d.lookup(envPath)
@@ -404,7 +425,7 @@ func fixEnvCredential(extra fixer) fixer {
 		if err != nil {
 			return nil, err
 		}
-		return append(edits, pe...), nil
+		return append(append(edits, pe...), ensureEnvironment(d, job, f.Registry, notes)...), nil
 	}
 }
 
@@ -519,7 +540,7 @@ func Attach(inv *model.Inventory, findings []*rules.Finding) *Result {
 			continue
 		}
 		if ff := byFP[f.Fingerprint]; ff != nil {
-			f.Patch = ff.Patch
+			f.Patch, f.PatchNotes = ff.Patch, ff.Notes
 		} else if r := res.Refused[f.Fingerprint]; r != nil {
 			f.NoPatch = &rules.NoPatch{Reason: string(r.Reason), Detail: scrub(r.Detail)}
 		}

@@ -59,8 +59,11 @@ type Finding struct {
 	// Patch is the unified diff that fixes this finding (with every other
 	// fix of the same file), set by the fixers; NoPatch says why there is
 	// none, with a reason from a fixed list (README, "Fixes").
-	Patch   string   `json:"patch,omitempty"`
-	NoPatch *NoPatch `json:"no_patch,omitempty"`
+	Patch string `json:"patch,omitempty"`
+	// PatchNotes are what the reviewer of the patch should know (a bumped
+	// pin, an added environment the publisher must name).
+	PatchNotes []string `json:"patch_notes,omitempty"`
+	NoPatch    *NoPatch `json:"no_patch,omitempty"`
 	// Fingerprint identifies the finding across runs.
 	Fingerprint string `json:"fingerprint"`
 	Suppressed  bool   `json:"suppressed"`
