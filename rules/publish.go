@@ -170,7 +170,7 @@ func publishFinding(pass *Pass, pub *flow.Publish, u flow.Use, users []string, b
 			}
 		}
 	}
-	f.ManualSteps = manualSteps(pub.Registry, pub.Pipeline, pub.Job, f.Secrets, pub.Caller, cr.Kind == "call-secret")
+	f.ManualSteps = manualSteps(pass, f.Registry, pub, f.Secrets, cr.Kind == "call-secret")
 	setEnd(pass.Repo, f)
 	return f
 }
