@@ -492,6 +492,13 @@ func ensurePermissions(d *doc, job string, notes *[]string) ([]Edit, error) {
 		}
 	case wp.Kind == yaml.ScalarNode && wp.Value == "write-all":
 		return nil, nil
+	case wp.Kind == yaml.ScalarNode && wp.Value == "read-all":
+		// read-all cannot grant id-token, and a job block replaces it:
+		// spell out what it granted.
+		for _, sc := range readAllScopes {
+			scopes = append(scopes, [2]string{sc, "read"})
+		}
+		*notes = append(*notes, "job "+job+": the workflow's read-all is spelled out in its new permissions block, with id-token: write")
 	default:
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "workflow-level permissions " + wp.Value + " cannot be carried into a job block"}
 	}
@@ -518,6 +525,11 @@ func ensurePermissions(d *doc, job string, notes *[]string) ([]Edit, error) {
 	}
 	return []Edit{{Start: at, End: at, New: b.String()}}, nil
 }
+
+// readAllScopes are the scopes read-all grants read on (reference §1.1;
+// metadata is always granted and cannot be named).
+var readAllScopes = []string{"actions", "attestations", "checks", "contents", "deployments", "discussions", "issues",
+	"models", "packages", "pages", "pull-requests", "repository-projects", "security-events", "statuses"}
 
 func mustChild(m *yaml.Node, key string) *yaml.Node {
 	_, v := child(m, key)
