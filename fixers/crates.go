@@ -10,7 +10,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tpscan/tpscan/rules"
-	"github.com/tpscan/tpscan/scanner/actions"
 	"github.com/tpscan/tpscan/scanner/model"
 	"github.com/tpscan/tpscan/scanner/shell"
 )
@@ -168,17 +167,14 @@ func fixCrates(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if f.Secret == "" || f.Secret == "*" || !cratesSecretName.MatchString(f.Secret) || len(f.Secrets) > 1 {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "the token is not one stored secret named in the file"}
 	}
-	wf, err := actions.ParseWorkflow(&model.File{Path: f.Path, Content: d.src})
-	if err != nil || wf == nil {
+	wf := d.pipeline
+	if wf == nil {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "the workflow does not parse"}
 	}
 	for _, ev := range []string{"workflow_run", "pull_request_target"} {
 		if wf.HasTrigger(ev) {
 			return nil, &Refusal{Reason: ReasonRejected, Detail: "crates.io refuses the OIDC exchange for " + ev + " runs: trigger the publish on push (tags), release or workflow_dispatch first"}
 		}
-	}
-	if wf.Reusable {
-		return nil, &Refusal{Reason: ReasonReusable, Detail: "this workflow is reusable (on: workflow_call): crates.io matches the caller's workflow file and the caller must grant id-token: write; move the publish job into the triggered workflow first"}
 	}
 	c := &cratesJob{d: d, f: f, notes: notes, wf: wf, secret: f.Secret}
 	c.job = jobOf(f.YAMLPath)
@@ -208,6 +204,7 @@ func fixCrates(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 		return nil, err
 	}
 	native, why := c.nativeReleasePlz()
+	var err error
 	if native {
 		err = c.fixNative()
 	} else {

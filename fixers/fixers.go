@@ -123,11 +123,15 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 	res := &Result{Refused: map[string]*Refusal{}}
 	files := map[string]*model.File{}
 	repoOf := map[string]string{}
+	pipelines := map[string]*model.Pipeline{}
 	for _, r := range inv.Repos {
 		for _, f := range r.Files {
 			k := r.Name + "\x00" + f.Path
 			files[k] = f
 			repoOf[k] = r.Name
+		}
+		for _, p := range r.Pipelines {
+			pipelines[r.Name+"\x00"+p.File.Path] = p
 		}
 	}
 	type group struct {
@@ -167,10 +171,17 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 		d, ok := docs[k]
 		if !ok {
 			d, _ = parseDoc(file.Content)
+			if d != nil {
+				d.pipeline = pipelines[k]
+			}
 			docs[k] = d
 		}
 		if d == nil {
 			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: "the file does not parse as YAML"}
+			continue
+		}
+		if !isGitLabPath(f.Path) && d.reusable() {
+			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonReusable, Detail: "this workflow is reusable (on: workflow_call): the registry matches the called or the calling file depending on the registry, and every caller must grant id-token: write; move the publish job into the triggered workflow first (see the manual steps)"}
 			continue
 		}
 		var notes []string

@@ -9,7 +9,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tpscan/tpscan/rules"
-	"github.com/tpscan/tpscan/scanner/actions"
 	"github.com/tpscan/tpscan/scanner/expr"
 	"github.com/tpscan/tpscan/scanner/model"
 	"github.com/tpscan/tpscan/scanner/shell"
@@ -43,15 +42,9 @@ func fixNuGet(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if f.Registry != "nuget" {
 		return nil, &Refusal{Reason: ReasonRejected, Detail: "only nuget.org has trusted publishing; this push goes to " + f.Registry}
 	}
-	p, err := actions.ParseWorkflow(&model.File{Path: f.Path, Content: d.src})
-	if err != nil || p == nil {
+	p := d.pipeline
+	if p == nil {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "the workflow could not be read"}
-	}
-	if p.Reusable {
-		// NuGet matches job_workflow_ref, the called file, which must be
-		// in the policy's repository, and id-token: write must come from
-		// every caller: a patch here alone breaks the callers.
-		return nil, &Refusal{Reason: ReasonReusable, Detail: "this workflow is called by others (on: workflow_call): nuget.org matches the called file and each caller must grant id-token: write; move the push into the triggered workflow first"}
 	}
 	var job *model.Job
 	for _, j := range p.Jobs {
@@ -62,7 +55,10 @@ func fixNuGet(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if job == nil {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "job " + f.Job + " not found"}
 	}
-	var edits []Edit
+	var (
+		edits []Edit
+		err   error
+	)
 	if f.Method == "publish-nuget-action" {
 		edits, err = nugetReplaceAction(d, f, job, notes)
 	} else {
@@ -83,7 +79,7 @@ func fixNuGet(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 // patch leaves and which stop working once the secret is deleted: an
 // actions/setup-dotnet NUGET_AUTH_TOKEN (the credential of its source-url
 // feed, not the push key) or anything else outside a push (a condition such
-// as secrets.X != '' turns false).
+// as secrets.X != ” turns false).
 func nugetSecretNotes(d *doc, f *rules.Finding, notes *[]string) {
 	pushLines := map[int]bool{}
 	jobs := mustChild(d.root, "jobs")

@@ -49,9 +49,6 @@ func fixPyPITool(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if !strings.HasPrefix(f.Path, ".github/workflows/") {
 		return nil, &Refusal{Reason: ReasonNoFixer, Detail: "no automatic fixer for " + f.Method + " outside GitHub Actions yet: follow the manual steps"}
 	}
-	if pypitoolCalled(d) {
-		return nil, &Refusal{Reason: ReasonReusable, Detail: "this workflow is a reusable one (on: workflow_call): PyPI matches the publisher on the wrong file when it is called; move the publish job into the triggered workflow first"}
-	}
 	fx := map[string]fixer{
 		"poetry-publish": pypitoolCommand, "flit-publish": pypitoolCommand, "hatch-publish": pypitoolCommand, "rye-publish": pypitoolCommand,
 		"pdm-publish": pypitoolPDM, "maturin-action": pypitoolMaturin, "poetry-publish-action": pypitoolJRubics, "deploy-pypi-action": pypitoolDeployPyPI,
@@ -64,29 +61,6 @@ func fixPyPITool(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 		return nil, err
 	}
 	return pypitoolEOF(d, edits), nil
-}
-
-// pypitoolCalled says whether the workflow can be called as a reusable
-// one: the reference says not to migrate such a publish (§2.3, §2.8).
-func pypitoolCalled(d *doc) bool {
-	_, on := child(d.root, "on")
-	if on == nil {
-		return false
-	}
-	switch on.Kind {
-	case yaml.ScalarNode:
-		return on.Value == "workflow_call"
-	case yaml.SequenceNode:
-		for _, c := range on.Content {
-			if c.Value == "workflow_call" {
-				return true
-			}
-		}
-	case yaml.MappingNode:
-		k, _ := child(on, "workflow_call")
-		return k != nil
-	}
-	return false
 }
 
 // pypitoolEOF keeps a file without a final newline so: a deletion that

@@ -9,8 +9,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tpscan/tpscan/rules"
-	"github.com/tpscan/tpscan/scanner/actions"
-	"github.com/tpscan/tpscan/scanner/model"
 )
 
 // RubyGems (reference §3): rubygems.org trusts GitHub Actions only. A gem
@@ -101,9 +99,6 @@ func fixRubyGems(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	}
 	if !strings.HasPrefix(f.Path, ".github/") {
 		return nil, &Refusal{Reason: ReasonRejected, Detail: "RubyGems.org accepts trusted publishing from GitHub Actions only: keep a gem-scoped, expiring key in a protected, masked variable"}
-	}
-	if wf, err := actions.ParseWorkflow(&model.File{Path: f.Path, Content: d.src}); err == nil && wf != nil && wf.Reusable {
-		return nil, &Refusal{Reason: ReasonReusable, Detail: "this workflow is reusable (on: workflow_call): RubyGems.org matches this called file, but every caller must grant id-token: write and stop passing the key, so migrate the callers together (see the manual steps)"}
 	}
 	jobID := jobOf(f.YAMLPath)
 	if jobID == "" {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/tpscan/tpscan/scanner/model"
 )
 
 // doc is a YAML file as text with its parse: positions come from the parse,
@@ -15,6 +17,10 @@ type doc struct {
 	src   []byte
 	root  *yaml.Node // the top-level mapping
 	lines []int      // byte offset of each line start
+	// pipeline is the scan's parse of the same file (nil when the scan
+	// has none): fixers read jobs and steps from it rather than parse the
+	// file a second time.
+	pipeline *model.Pipeline
 }
 
 func parseDoc(src []byte) (*doc, error) {
@@ -329,4 +335,28 @@ func (d *doc) insertStepAfter(stepPath string, lines []string) (Edit, error) {
 	at := d.lineStart(d.lastLine(st) + 1)
 	e.Start, e.End = at, at
 	return e, nil
+}
+
+// reusable reports a GitHub workflow that others call (on: workflow_call).
+// No fixer patches one: registries match the wrong file for it (PyPI, NuGet)
+// or the caller's (npm, crates.io), and every caller must grant id-token.
+func (d *doc) reusable() bool {
+	_, on := child(d.root, "on")
+	if on == nil {
+		return false
+	}
+	switch on.Kind {
+	case yaml.ScalarNode:
+		return on.Value == "workflow_call"
+	case yaml.SequenceNode:
+		for _, c := range on.Content {
+			if c.Value == "workflow_call" {
+				return true
+			}
+		}
+	case yaml.MappingNode:
+		k, _ := child(on, "workflow_call")
+		return k != nil
+	}
+	return false
 }
