@@ -25,12 +25,22 @@ func fixNode(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if steps == nil || steps.Kind != yaml.SequenceNode {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "job has no steps list"}
 	}
+	// The last setup-node decides the Node that publishes; any of them
+	// pointing npm at another registry rules trusted publishing out.
+	var last *yaml.Node
 	for _, st := range steps.Content {
 		_, uses := child(st, "uses")
 		if uses == nil || !strings.HasPrefix(uses.Value, "actions/setup-node@") {
 			continue
 		}
 		_, with := child(st, "with")
+		if _, ru := child(with, "registry-url"); ru != nil && !npmPublicRegistry(ru.Value) {
+			return nil, &Refusal{Reason: ReasonRejected, Detail: "setup-node points npm at " + ru.Value + ", not the public npm registry: trusted publishing is the public registry's"}
+		}
+		last = st
+	}
+	if last != nil {
+		_, with := child(last, "with")
 		_, nv := child(with, "node-version")
 		if nv == nil {
 			if _, file := child(with, "node-version-file"); file != nil {
@@ -118,4 +128,10 @@ func fixJSDevTools(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 		return nil, err
 	}
 	return append(edits, pe...), nil
+}
+
+// npmPublicRegistry reports the public npm registry's URL forms.
+func npmPublicRegistry(u string) bool {
+	u = strings.TrimSuffix(strings.TrimSpace(u), "/")
+	return u == "https://registry.npmjs.org" || u == "http://registry.npmjs.org" || u == "registry.npmjs.org" || strings.HasPrefix(u, "${{")
 }
