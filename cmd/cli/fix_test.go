@@ -25,7 +25,9 @@ var updateFixes = flag.Bool("update-fixes", false, "rewrite testdata/fixers/*/ex
 // scanFile runs the engine on one workflow file as a checkout would.
 func scanFile(t *testing.T, name string, content []byte) (*model.Inventory, []*rules.Finding) {
 	t.Helper()
-	dir := t.TempDir()
+	// A fixed repository name: fingerprints include it, and a test that
+	// compares findings before and after a patch needs them comparable.
+	dir := filepath.Join(t.TempDir(), "repo")
 	rel := filepath.Join(".github", "workflows", name)
 	if name == ".gitlab-ci.yml" {
 		rel = name
@@ -162,7 +164,9 @@ func TestFixCorpus(t *testing.T) {
 			}
 			continue
 		}
-		if !isManual {
+		if isManual {
+			t.Errorf("%s: patched although its label says no safe automatic fix exists: %s", l.File, l.ExpectedFix)
+		} else {
 			patched++
 		}
 		ff := res.Files[0]
