@@ -211,14 +211,21 @@ func isYAML(name string) bool {
 }
 
 // credentialFile reports files that commonly hold registry credentials, which
-// a checkout scan reads for literal tokens.
+// a checkout scan reads for literal tokens, and the package manifests the
+// registry-side steps read the package name from.
 func credentialFile(rel string) bool {
 	base := filepath.Base(rel)
 	switch base {
 	case ".npmrc", ".pypirc", ".yarnrc.yml", ".yarnrc", "credentials.toml", "pub-credentials.json", ".gemrc",
 		"nuget.config", "NuGet.Config", "NuGet.config", ".env", "Makefile", "tox.ini", "package.json", "pyproject.toml",
 		"setup.cfg", "Rakefile", "noxfile.py", "justfile", "Justfile", ".travis.yml", "azure-pipelines.yml",
-		"bitbucket-pipelines.yml", "Jenkinsfile", "cloudbuild.yaml", ".drone.yml":
+		"bitbucket-pipelines.yml", "Jenkinsfile", "cloudbuild.yaml", ".drone.yml",
+		// Package manifests: the registry steps name the package from them.
+		"setup.py", "Cargo.toml", "pubspec.yaml":
+		return true
+	}
+	switch filepath.Ext(base) {
+	case ".gemspec", ".csproj", ".fsproj":
 		return true
 	}
 	if strings.HasPrefix(rel, ".circleci/") || strings.Contains(rel, ".gem/credentials") || strings.Contains(rel, "/.cargo/credentials") {
