@@ -114,8 +114,19 @@ var methodFixers = map[string]fixer{
 	"maturin-action":            fixPyPITool,
 	"deploy-pypi-action":        fixPyPITool,
 	"pypi-publish-other-action": fixPyPITool,
-	// npm beyond npm publish (npm.go)
+	// npm beyond npm publish (npm.go, jsrelease.go)
 	"js-devtools-npm-publish": fixJSDevTools,
+	"semantic-release":        fixJSRelease,
+	"semantic-release-action": fixJSRelease,
+	"changesets":              fixJSRelease,
+	"changeset-publish":       fixJSRelease,
+	// pub.dev (pubdev.go)
+	"dart-pub-publish":       fixPubDev,
+	"dart-package-publisher": fixPubDev,
+	"flutter-pub-publisher":  fixPubDev,
+	// setup.py upload is legacy: replaced like the tools without
+	// trusted publishing (pypitools.go)
+	"setup-py-upload": fixPyPITool,
 }
 
 // Plan computes the patches for every fixable finding of the inventory.
