@@ -3,9 +3,11 @@ package fixers
 import (
 	"fmt"
 	"regexp"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -130,6 +132,9 @@ var methodFixers = map[string]fixer{
 }
 
 // Plan computes the patches for every fixable finding of the inventory.
+// Files are fixed independently, in parallel, and each file's parse is
+// dropped once its patch is made: a scan of thousands of publishing
+// workflows keeps one parse per worker in memory, not one per file.
 func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 	res := &Result{Refused: map[string]*Refusal{}}
 	files := map[string]*model.File{}
@@ -145,15 +150,8 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 			pipelines[r.Name+"\x00"+p.File.Path] = p
 		}
 	}
-	type group struct {
-		file  *model.File
-		repo  string
-		edits []Edit
-		fps   []string
-		notes []string
-	}
-	groups := map[string]*group{}
-	docs := map[string]*doc{}
+	// Findings by file, after what no fixer may touch is set aside.
+	byFile := map[string]*fileJob{}
 	var order []string
 	for _, f := range findings {
 		if f.Suppressed {
@@ -163,88 +161,137 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 			res.Refused[f.Fingerprint] = r
 			continue
 		}
-		fx := methodFixers[f.Method]
-		if isGitLabPath(f.Path) {
-			fx = gitlabFixers[f.Method]
-		}
-		if fx == nil {
-			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNoFixer, Detail: fmt.Sprintf("no automatic fixer for %s yet: follow the manual steps", f.Method)}
+		k := f.Repo + "\x00" + f.Path
+		kind := ciKind(pipelines[k], f.Path)
+		if kind != model.GitHubWorkflow && kind != model.GitLabCI {
+			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNoFixer, Detail: "only GitHub Actions workflows and GitLab CI files are patched"}
 			continue
 		}
-		k := f.Repo + "\x00" + f.Path
-		file := files[k]
-		if file == nil {
+		if files[k] == nil {
 			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonNotFixable, Detail: "the file was not read"}
 			continue
 		}
-		// One parse per file, however many findings it has: fixers
-		// only read the parse.
-		d, ok := docs[k]
-		if !ok {
-			d, _ = parseDoc(file.Content)
-			if d != nil {
-				d.pipeline = pipelines[k]
-			}
-			docs[k] = d
-		}
-		if d == nil {
-			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: "the file does not parse as YAML"}
-			continue
-		}
-		if !isGitLabPath(f.Path) && d.reusable() {
-			res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonReusable, Detail: "this workflow is reusable (on: workflow_call): the registry matches the called or the calling file depending on the registry, and every caller must grant id-token: write; move the publish job into the triggered workflow first (see the manual steps)"}
-			continue
-		}
-		var notes []string
-		edits, err := safely(fx, d, f, &notes)
-		if err != nil {
-			if r, ok := err.(*Refusal); ok {
-				res.Refused[f.Fingerprint] = r
-			} else {
-				res.Refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: err.Error()}
-			}
-			continue
-		}
-		g := groups[k]
-		if g == nil {
-			g = &group{file: file, repo: repoOf[k]}
-			groups[k] = g
+		j := byFile[k]
+		if j == nil {
+			j = &fileJob{kind: kind, file: files[k], repo: repoOf[k], pipeline: pipelines[k], refused: map[string]*Refusal{}}
+			byFile[k] = j
 			order = append(order, k)
 		}
-		g.edits = append(g.edits, edits...)
-		g.fps = append(g.fps, f.Fingerprint)
-		g.notes = append(g.notes, notes...)
+		j.findings = append(j.findings, f)
 	}
 	sort.Strings(order)
-	for _, k := range order {
-		g := groups[k]
-		fixed, err := Apply(g.file.Path, g.file.Content, g.edits)
-		if err != nil {
-			for _, fp := range g.fps {
-				res.Refused[fp] = &Refusal{Reason: ReasonConflict, Detail: err.Error()}
+	jobs := make([]*fileJob, len(order))
+	for i, k := range order {
+		jobs[i] = byFile[k]
+	}
+	var wg sync.WaitGroup
+	next := make(chan *fileJob)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range next {
+				j.fix()
 			}
-			continue
+		}()
+	}
+	for _, j := range jobs {
+		next <- j
+	}
+	close(next)
+	wg.Wait()
+	for _, j := range jobs {
+		for fp, r := range j.refused {
+			res.Refused[fp] = r
 		}
-		// The result is parsed again before it is offered, and may not add
-		// an actionlint error the file did not have.
-		if msg := reparse(g.file.Path, g.file.Content, fixed); msg != "" {
-			for _, fp := range g.fps {
-				res.Refused[fp] = &Refusal{Reason: ReasonReparse, Detail: scrub(msg)}
-			}
-			continue
+		if j.out != nil {
+			res.Files = append(res.Files, j.out)
 		}
-		// No patch may quote a token, not even in its context lines.
-		patch := Unified(g.file.Path, g.file.Content, fixed)
-		if len(tokens.Find([]byte(patch))) > 0 {
-			for _, fp := range g.fps {
-				res.Refused[fp] = &Refusal{Reason: ReasonLiteral, Detail: "the patch would quote a line that holds a token"}
-			}
-			continue
-		}
-		res.Files = append(res.Files, &FileFix{Repo: g.repo, Path: g.file.Path, Original: g.file.Content, Fixed: fixed,
-			Patch: patch, Findings: g.fps, Notes: dedupe(g.notes)})
 	}
 	return res
+}
+
+// fileJob is one file's findings and, once fixed, its patch.
+type fileJob struct {
+	kind     model.CIKind
+	file     *model.File
+	repo     string
+	pipeline *model.Pipeline
+	findings []*rules.Finding
+	// results
+	out     *FileFix
+	refused map[string]*Refusal
+}
+
+// fix runs the fixers of one file, applies their edits together, checks the
+// result and makes the patch.
+func (j *fileJob) fix() {
+	refuseAll := func(fps []string, r *Refusal) {
+		for _, fp := range fps {
+			j.refused[fp] = r
+		}
+	}
+	var all []string
+	for _, f := range j.findings {
+		all = append(all, f.Fingerprint)
+	}
+	d, _ := parseDoc(j.file.Content)
+	if d == nil {
+		refuseAll(all, &Refusal{Reason: ReasonLayout, Detail: "the file does not parse as YAML"})
+		return
+	}
+	d.pipeline = j.pipeline
+	if j.kind == model.GitHubWorkflow && d.reusable() {
+		refuseAll(all, &Refusal{Reason: ReasonReusable, Detail: "this workflow is reusable (on: workflow_call): the registry matches the called or the calling file depending on the registry, and every caller must grant id-token: write; move the publish job into the triggered workflow first (see the manual steps)"})
+		return
+	}
+	var edits []Edit
+	var fps, notes []string
+	for _, f := range j.findings {
+		fx := methodFixers[f.Method]
+		if j.kind == model.GitLabCI {
+			fx = gitlabFixers[f.Method]
+		}
+		if fx == nil {
+			j.refused[f.Fingerprint] = &Refusal{Reason: ReasonNoFixer, Detail: fmt.Sprintf("no automatic fixer for %s yet: follow the manual steps", f.Method)}
+			continue
+		}
+		var n []string
+		e, err := safely(fx, d, f, &n)
+		if err != nil {
+			if r, ok := err.(*Refusal); ok {
+				j.refused[f.Fingerprint] = r
+			} else {
+				j.refused[f.Fingerprint] = &Refusal{Reason: ReasonLayout, Detail: err.Error()}
+			}
+			continue
+		}
+		edits = append(edits, e...)
+		fps = append(fps, f.Fingerprint)
+		notes = append(notes, n...)
+	}
+	if len(fps) == 0 {
+		return
+	}
+	fixed, err := Apply(j.file.Path, j.file.Content, edits)
+	if err != nil {
+		refuseAll(fps, &Refusal{Reason: ReasonConflict, Detail: err.Error()})
+		return
+	}
+	// The result is parsed again before it is offered, and may not add an
+	// actionlint error the file did not have.
+	if msg := reparse(j.kind, j.file.Path, j.file.Content, fixed); msg != "" {
+		refuseAll(fps, &Refusal{Reason: ReasonReparse, Detail: scrub(msg)})
+		return
+	}
+	// No patch may quote a token, not even in its context lines.
+	patch := Unified(j.file.Path, j.file.Content, fixed)
+	if len(tokens.Find([]byte(patch))) > 0 {
+		refuseAll(fps, &Refusal{Reason: ReasonLiteral, Detail: "the patch would quote a line that holds a token"})
+		return
+	}
+	j.out = &FileFix{Repo: j.repo, Path: j.file.Path, Original: j.file.Content, Fixed: fixed,
+		Patch: patch, Findings: fps, Notes: dedupe(notes)}
 }
 
 func dedupe(ss []string) []string {
@@ -274,8 +321,6 @@ func refuseEarly(f *rules.Finding) *Refusal {
 		return &Refusal{Reason: ReasonReusable, Detail: "the token is passed to a reusable workflow"}
 	case f.Confidence != "high":
 		return &Refusal{Reason: ReasonScript, Detail: "the publish happens inside a script or tool tpscan reads only in part"}
-	case !strings.HasPrefix(f.Path, ".github/workflows/") && !isGitLabPath(f.Path):
-		return &Refusal{Reason: ReasonNoFixer, Detail: "only GitHub Actions workflows and GitLab CI files are patched"}
 	}
 	return nil
 }
@@ -600,4 +645,18 @@ func scrub(s string) string {
 		s = strings.ReplaceAll(s, m.Secret(), m.Fingerprint)
 	}
 	return s
+}
+
+// ciKind is the CI a file belongs to: the scan's parse says, else its path
+// (a file named directly is recognised by its content, wherever it lives).
+func ciKind(p *model.Pipeline, path string) model.CIKind {
+	switch {
+	case p != nil:
+		return p.Kind
+	case isGitLabPath(path):
+		return model.GitLabCI
+	case strings.HasPrefix(path, ".github/workflows/"):
+		return model.GitHubWorkflow
+	}
+	return ""
 }

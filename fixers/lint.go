@@ -7,7 +7,6 @@ import (
 
 	"github.com/rhysd/actionlint"
 
-	"github.com/tpscan/tpscan/scanner/actions"
 	"github.com/tpscan/tpscan/scanner/gitlabci"
 	"github.com/tpscan/tpscan/scanner/model"
 )
@@ -36,13 +35,15 @@ func lintCounts(src []byte) (map[string]int, error) {
 }
 
 // newLintErrors returns an actionlint error the fixed file has and the
-// original had not, or "".
+// original had not, or "". actionlint parses the file first, so a patch
+// that breaks the YAML or the workflow syntax shows here too. The original
+// is linted only when the fixed file has errors at all, which is rare.
 func newLintErrors(orig, fixed []byte) (string, error) {
-	before, err := lintCounts(orig)
-	if err != nil {
+	after, err := lintCounts(fixed)
+	if err != nil || len(after) == 0 {
 		return "", err
 	}
-	after, err := lintCounts(fixed)
+	before, err := lintCounts(orig)
 	if err != nil {
 		return "", err
 	}
@@ -56,9 +57,9 @@ func newLintErrors(orig, fixed []byte) (string, error) {
 
 // reparse says why a fixed file cannot be offered: it does not parse as
 // its CI's file, or (GitHub) actionlint finds a new error. "" means fine.
-func reparse(path string, orig, fixed []byte) string {
-	file := &model.File{Path: path, Content: fixed}
-	if isGitLabPath(path) {
+func reparse(kind model.CIKind, path string, orig, fixed []byte) string {
+	if kind == model.GitLabCI {
+		file := &model.File{Path: path, Content: fixed}
 		if _, errs := gitlabci.Parse(file, nil); len(errs) > 0 {
 			// Errors the original had too (an include out of reach) do
 			// not count against the patch.
@@ -68,9 +69,6 @@ func reparse(path string, orig, fixed []byte) string {
 			}
 		}
 		return ""
-	}
-	if _, err := actions.ParseWorkflow(file); err != nil {
-		return err.Error()
 	}
 	msg, err := newLintErrors(orig, fixed)
 	if err != nil {

@@ -1,6 +1,10 @@
 package fixers
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/tpscan/tpscan/scanner/model"
+)
 
 func TestStepInsertionAndReplacement(t *testing.T) {
 	src := []byte(`jobs:
@@ -71,5 +75,21 @@ func TestNewLintErrorsSeesWhatAPatchBreaks(t *testing.T) {
 	}
 	if msg, _ := newLintErrors(orig, orig); msg != "" {
 		t.Errorf("an unchanged file has a new error: %s", msg)
+	}
+}
+
+func TestReparseRefusesAPatchThatBreaksTheFile(t *testing.T) {
+	orig := []byte("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n")
+	for _, fixed := range []string{
+		"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n   steps:\n      - run: echo\n",                              // indentation
+		"on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n", // duplicate key
+	} {
+		if msg := reparse(model.GitHubWorkflow, "w.yml", orig, []byte(fixed)); msg == "" {
+			t.Errorf("not refused:\n%s", fixed)
+		}
+	}
+	gl := []byte("job:\n  script:\n    - echo\n")
+	if msg := reparse(model.GitLabCI, ".gitlab-ci.yml", gl, []byte("job:\n  script:\n    - echo\n   x: [\n")); msg == "" {
+		t.Error("broken GitLab file not refused")
 	}
 }
