@@ -185,6 +185,12 @@ func Plan(inv *model.Inventory, findings []*rules.Finding) *Result {
 		jobs[i] = byFile[k]
 	}
 	var wg sync.WaitGroup
+	// actionlint v1.7.12 sorts a shared slice while linting
+	// (sortedQuotes in its events rule): lint calls are serialised.
+	lintMu := &sync.Mutex{}
+	for _, j := range jobs {
+		j.lintMu = lintMu
+	}
 	next := make(chan *fileJob)
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
@@ -218,6 +224,7 @@ type fileJob struct {
 	repo     string
 	pipeline *model.Pipeline
 	findings []*rules.Finding
+	lintMu   *sync.Mutex
 	// results
 	out     *FileFix
 	refused map[string]*Refusal
@@ -280,7 +287,10 @@ func (j *fileJob) fix() {
 	}
 	// The result is parsed again before it is offered, and may not add an
 	// actionlint error the file did not have.
-	if msg := reparse(j.kind, j.file.Path, j.file.Content, fixed); msg != "" {
+	j.lintMu.Lock()
+	msg := reparse(j.kind, j.file.Path, j.file.Content, fixed)
+	j.lintMu.Unlock()
+	if msg != "" {
 		refuseAll(fps, &Refusal{Reason: ReasonReparse, Detail: scrub(msg)})
 		return
 	}
