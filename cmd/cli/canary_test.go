@@ -193,3 +193,48 @@ func TestCanariesNeverLeak(t *testing.T) {
 		}
 	}
 }
+
+// TestCanariesNeverReachAPatch: tpscan fix on the canary snapshot prints
+// no canary, and --write writes none that was not already in the file.
+func TestCanariesNeverReachAPatch(t *testing.T) {
+	c := newCanaries(7)
+	root := canarySnapshot(t, c)
+	// A fixable publish with a literal token further down the same file:
+	// the patch is offered, and its context lines must stay clear of it.
+	write(t, filepath.Join(root, "mixed", ".github", "workflows", "release.yml"), `on:
+  push:
+    tags: [v*]
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@v4
+      - run: python -m build
+      - uses: pypa/gh-action-pypi-publish@release/v1
+        with:
+          password: ${{ secrets.PYPI_API_TOKEN }}
+  other:
+    runs-on: ubuntu-latest
+    steps:
+      - run: echo one
+      - run: echo two
+      - run: echo three
+      - run: echo four
+      - run: npm whoami
+        env:
+          NPM_TOKEN: `+c.npm+`
+`)
+	var out, errOut bytes.Buffer
+	if err := fixRun(context.Background(), &FixOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{root}}); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String() + errOut.String()
+	for what, v := range c.all() {
+		if strings.Contains(text, v) || len(v) > 24 && strings.Contains(text, v[len(v)-16:]) {
+			t.Errorf("tpscan fix output holds the %s canary", what)
+		}
+	}
+	if !strings.Contains(out.String(), "+++ b/") {
+		t.Errorf("the canary snapshot produced no patch, so nothing was checked:\n%s", errOut.String())
+	}
+}
