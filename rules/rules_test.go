@@ -523,6 +523,22 @@ jobs:
 			want: []want{"TP001 nuget NUGET_API_KEY 8", "TP001 nuget NUGET_OTHER 9", "TP001 pubdev PUB_CREDENTIALS 16"},
 		},
 		{
+			name: "sudo tee writes the credentials file like tee",
+			files: map[string]string{".github/workflows/p.yml": `on:
+  push:
+    tags: ['v*']
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - run: |
+          mkdir -p ~/.config/dart
+          echo "${{ secrets.PUB_CREDENTIALS }}" | sudo -E tee ~/.config/dart/pub-credentials.json
+          dart pub publish --force
+`},
+			want: []want{"TP001 pubdev PUB_CREDENTIALS 10"},
+		},
+		{
 			name: "echo that mentions publish is not a publish",
 			files: map[string]string{".github/workflows/p.yml": `on: push
 env:

@@ -52,14 +52,32 @@ func writeTargets(cmd *model.Command) []string {
 			out = append(out, r.Target.Lit)
 		}
 	}
-	if path.Base(cmd.Name()) == "tee" {
-		for _, a := range cmd.Args[1:] {
+	if args := unprivileged(cmd.Args); len(args) > 0 && path.Base(args[0].Lit) == "tee" {
+		for _, a := range args[1:] {
 			if !strings.HasPrefix(a.Lit, "-") {
 				out = append(out, a.Lit)
 			}
 		}
 	}
 	return out
+}
+
+// unprivileged drops the wrappers that run a command as another user or
+// unchanged (`sudo tee ~/.config/dart/pub-credentials.json`), with their
+// options, so that what writes a file is seen through them.
+func unprivileged(args []model.Word) []model.Word {
+	for len(args) > 0 {
+		switch path.Base(args[0].Lit) {
+		case "sudo", "doas", "command", "exec", "nohup":
+			args = args[1:]
+			for len(args) > 0 && strings.HasPrefix(args[0].Lit, "-") {
+				args = args[1:]
+			}
+		default:
+			return args
+		}
+	}
+	return args
 }
 
 // githubEnvWrite handles `echo "NAME=value" >> $GITHUB_ENV`: later steps of
