@@ -126,9 +126,9 @@ var methodFixers = map[string]fixer{
 	"dart-pub-publish":       fixPubDev,
 	"dart-package-publisher": fixPubDev,
 	"flutter-pub-publisher":  fixPubDev,
-	// setup.py upload is legacy: replaced like the tools without
-	// trusted publishing (pypitools.go)
-	"setup-py-upload": fixPyPITool,
+	// setup.py upload is legacy: the build stays, the official action
+	// uploads (setuppy.go)
+	"setup-py-upload": fixSetupPyUpload,
 }
 
 // Plan computes the patches for every fixable finding of the inventory.

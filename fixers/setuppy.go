@@ -43,10 +43,6 @@ var (
 	setuppyDists = map[string]bool{"sdist": true, "bdist_wheel": true, "bdist_egg": true, "bdist": true, "bdist_dumb": true, "bdist_rpm": true}
 )
 
-// Until fixers.go maps setup-py-upload to fixSetupPyUpload (it maps it to
-// fixPyPITool, which refuses it), this does. Delete it with that change.
-func init() { methodFixers["setup-py-upload"] = fixSetupPyUpload }
-
 // setuppyUpload is a parsed `python setup.py ... upload` line.
 type setuppyUpload struct {
 	sc       *jsrelScript
