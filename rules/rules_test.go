@@ -539,6 +539,26 @@ jobs:
 			want: []want{"TP001 pubdev PUB_CREDENTIALS 10"},
 		},
 		{
+			name: "npx with a pinned version and changesets v2's publish-script are publishes",
+			files: map[string]string{".github/workflows/r.yml": `on:
+  push:
+    branches: [main]
+jobs:
+  release:
+    runs-on: ubuntu-latest
+    steps:
+      - run: npx semantic-release@25
+        env:
+          NPM_TOKEN: ${{ secrets.NPM_TOKEN }}
+      - uses: changesets/action@v2
+        with:
+          publish-script: pnpm release
+        env:
+          NPM_TOKEN: ${{ secrets.NPM_TOKEN2 }}
+`},
+			want: []want{"TP001 npm NPM_TOKEN 10", "TP001 npm NPM_TOKEN2 15"},
+		},
+		{
 			name: "echo that mentions publish is not a publish",
 			files: map[string]string{".github/workflows/p.yml": `on: push
 env:

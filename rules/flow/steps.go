@@ -789,12 +789,30 @@ func unwrap(words []model.Word) ([]model.Word, string) {
 			break
 		}
 		wrapper = append(wrapper, lits(words[:next])...)
+		packageRunner := name == "npx" || name == "bunx" || (name == "pnpm" || name == "yarn" || name == "npm") && (words[1].Lit == "dlx" || words[1].Lit == "exec" || words[1].Lit == "x")
 		words = words[next:]
 		if words[0].Lit == "--" && len(words) > 1 {
 			words = words[1:]
 		}
+		if packageRunner {
+			words = withoutVersion(words)
+		}
 	}
 	return words, strings.Join(wrapper, " ")
+}
+
+// withoutVersion drops the version of a package a runner fetches
+// (`npx semantic-release@25`, `npx @scope/tool@1.2`), so that the command
+// matches its tool. The words are copied: they belong to the model.
+func withoutVersion(words []model.Word) []model.Word {
+	lit := words[0].Lit
+	at := strings.LastIndexByte(lit, '@')
+	if at <= 0 {
+		return words
+	}
+	out := append([]model.Word(nil), words...)
+	out[0].Lit = lit[:at]
+	return out
 }
 
 func skipOpts(words []model.Word, i int) int {
