@@ -329,6 +329,8 @@ func refuseEarly(f *rules.Finding) *Refusal {
 		return &Refusal{Reason: ReasonReusable, Detail: "the publish is in a reusable workflow: move the publish job into the triggered workflow first (see the manual steps)"}
 	case strings.HasSuffix(f.YAMLPath, ".secrets") || strings.Contains(f.YAMLPath, ".secrets."):
 		return &Refusal{Reason: ReasonReusable, Detail: "the token is passed to a reusable workflow"}
+	case strings.HasSuffix(f.Method, "-other-action"):
+		return &Refusal{Reason: ReasonNoFixer, Detail: "a third-party publishing action tpscan does not know: replace it by the registry's official trusted-publishing step (see the fix)"}
 	case f.Confidence != "high":
 		return &Refusal{Reason: ReasonScript, Detail: "the publish happens inside a script or tool tpscan reads only in part"}
 	}
