@@ -57,6 +57,23 @@ func TestFixGolden(t *testing.T) {
 	if len(dirs) == 0 {
 		t.Fatal("no fixer golden cases")
 	}
+	seen := map[string]bool{}
+	defer func() {
+		// Every publishing method of the catalogue has a golden case,
+		// whether it is patched or refused.
+		cat, err := catalog.Load()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range cat.Methods() {
+			// An action that only stores a credential for later steps
+			// is reported as the publish that uses it (a golden case
+			// feeds it: rubygems-configure-*).
+			if !seen[m.ID] && !m.Configures {
+				t.Errorf("no golden case in testdata/fixers for method %s", m.ID)
+			}
+		}
+	}()
 	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			// input.yml is a GitHub workflow, input.gitlab-ci.yml a GitLab
@@ -68,6 +85,9 @@ func TestFixGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			inv, fs := scanFile(t, name, in)
+			for _, f := range fs {
+				seen[f.Method] = true
+			}
 			res := fixers.Plan(inv, fs)
 			var got strings.Builder
 			for _, ff := range res.Files {
