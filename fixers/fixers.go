@@ -378,22 +378,11 @@ func fixPyPIAction(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if len(drop) == 0 {
 		return nil, &Refusal{Reason: ReasonLayout, Detail: "no password input on the action"}
 	}
-	// Removing every input but these empties with: remove it whole.
-	if with != nil && len(with.Content)/2 == len(drop) {
-		e, err := d.removeEntry(step+".with", 3)
-		if err != nil {
-			return nil, err
-		}
-		edits = append(edits, e)
-	} else {
-		for _, k := range drop {
-			e, err := d.removeEntry(step+".with."+k, 4)
-			if err != nil {
-				return nil, err
-			}
-			edits = append(edits, e)
-		}
+	x, err := d.removeKeys(step+".with", drop)
+	if err != nil {
+		return nil, err
 	}
+	edits = append(edits, x...)
 	_, uses := child(stepNode, "uses")
 	if uses != nil {
 		ref := uses.Value[strings.LastIndexByte(uses.Value, '@')+1:]
@@ -472,22 +461,9 @@ func fixEnvCredential(extra fixer) fixer {
 				names = append(names, companion)
 			}
 		}
-		var edits []Edit
-		stop := len(segs) - 2
-		if envNode != nil && len(envNode.Content)/2 == len(names) {
-			e, err := d.removeEntry(envPath, stop-1)
-			if err != nil {
-				return nil, err
-			}
-			edits = append(edits, e)
-		} else {
-			for _, n := range names {
-				e, err := d.removeEntry(envPath+"."+n, stop)
-				if err != nil {
-					return nil, err
-				}
-				edits = append(edits, e)
-			}
+		edits, err := d.removeKeys(envPath, names)
+		if err != nil {
+			return nil, err
 		}
 		if extra != nil {
 			x, err := extra(d, f, notes)

@@ -177,21 +177,11 @@ func fixGitLabPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 			names = append(names, c)
 		}
 	}
-	if vars != nil && len(vars.Content)/2 == len(names) {
-		e, err := d.removeEntry(varsPath, len(segs)-3)
-		if err != nil {
-			return nil, err
-		}
-		edits = append(edits, e)
-	} else {
-		for _, n := range names {
-			e, err := d.removeEntry(varsPath+"."+n, len(segs)-2)
-			if err != nil {
-				return nil, err
-			}
-			edits = append(edits, e)
-		}
+	x, err := d.removeKeys(varsPath, names)
+	if err != nil {
+		return nil, err
 	}
+	edits = append(edits, x...)
 	if len(segs) == 2 {
 		*notes = append(*notes, "the token variable was set for the whole pipeline (top-level variables:): removed there")
 	}

@@ -1122,22 +1122,11 @@ func (j *jsrelJob) dropEnv() error {
 				j.dropped[n] = append(j.dropped[n], i)
 			}
 		}
-		depth := len(splitPath(sc.path))
-		if len(drop) == len(m.Content)/2 {
-			e, err := j.d.removeEntry(sc.path, depth-1)
-			if err != nil {
-				return err
-			}
-			j.edits = append(j.edits, e)
-		} else {
-			for _, n := range drop {
-				e, err := j.d.removeEntry(sc.path+"."+n, depth)
-				if err != nil {
-					return err
-				}
-				j.edits = append(j.edits, e)
-			}
+		x, err := j.d.removeKeys(sc.path, drop)
+		if err != nil {
+			return err
 		}
+		j.edits = append(j.edits, x...)
 		where := map[int]string{0: "the workflow env", 1: "job " + j.id + "'s env", 2: "step " + j.label(j.pub) + "'s env", 3: "step " + sc.path + "'s env"}[sc.level]
 		*j.notes = append(*j.notes, fmt.Sprintf("%s removed from %s", strings.Join(drop, ", "), where))
 		if sc.level < 2 {

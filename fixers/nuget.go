@@ -564,7 +564,7 @@ func nugetLogin(d *doc, job *model.Job, st *model.Step, notes *[]string) (string
 	if err != nil {
 		return "", nil, err
 	}
-	ifLines, err := nugetIfLines(d, st.YAMLPath)
+	ifLines, err := d.stepEntryLines(st.YAMLPath, "if")
 	if err != nil {
 		return "", nil, err
 	}
@@ -623,37 +623,6 @@ func nugetCandidate(d *doc, s *model.Step) bool {
 	}
 	text := nugetStepText(d, s.YAMLPath)
 	return nugetPushText.MatchString(text) && strings.Contains(text, "secrets.")
-}
-
-// nugetIfLines copies a step's if: entry as step lines (relative to the
-// step's content column), or nil when it has none.
-func nugetIfLines(d *doc, stepPath string) ([]string, error) {
-	_, _, n := d.lookup(stepPath)
-	k, _ := child(n, "if")
-	if k == nil {
-		return nil, nil
-	}
-	from, to, ok := d.entryLines(k)
-	if !ok {
-		return nil, &Refusal{Reason: ReasonLayout, Detail: "the if: of " + stepPath + " is not a block entry"}
-	}
-	col := k.Column - 1
-	var out []string
-	for l := from; l <= to; l++ {
-		s := strings.TrimRight(d.line(l), "\r\n")
-		switch {
-		case l == from:
-			s = s[col:]
-		case strings.TrimSpace(s) == "":
-			s = ""
-		case indentOf(s) >= col:
-			s = s[col:]
-		default:
-			return nil, &Refusal{Reason: ReasonLayout, Detail: "the if: of " + stepPath + " is not indented under its step"}
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // nugetTriggers drops a pull_request trigger of types [closed] from a
@@ -838,7 +807,7 @@ func nugetReplaceAction(d *doc, f *rules.Finding, job *model.Job, notes *[]strin
 	if err != nil {
 		return nil, err
 	}
-	ifLines, err := nugetIfLines(d, step)
+	ifLines, err := d.stepEntryLines(step, "if")
 	if err != nil {
 		return nil, err
 	}

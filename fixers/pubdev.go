@@ -449,7 +449,7 @@ func (j *pubdevJob) setupDart(pub *pubdevStep, flutterPub bool, c *pubdevCleaner
 	}
 	var lines []string
 	lines = append(lines, "name: Set up Dart and the pub.dev OIDC token")
-	cond, err := pubdevIfLines(d, pub.path)
+	cond, err := d.stepEntryLines(pub.path, "if")
 	if err != nil {
 		return nil, err
 	}
@@ -468,37 +468,6 @@ func (j *pubdevJob) setupDart(pub *pubdevStep, flutterPub bool, c *pubdevCleaner
 		*j.notes = append(*j.notes, fmt.Sprintf("job %s: added dart-lang/setup-dart (v1.7.2, pinned by commit) before %s so that the Flutter SDK's dart stays first on PATH for dart pub publish; the pub.dev OIDC token it stores lasts about 5 minutes, and the %d steps up to the publish must finish within that", j.id, at.label, len(between)))
 	}
 	return []Edit{e}, nil
-}
-
-// pubdevIfLines copies a step's if: as step lines (relative to the step's
-// content column), nil when it has none.
-func pubdevIfLines(d *doc, stepPath string) ([]string, error) {
-	_, _, n := d.lookup(stepPath)
-	k, _ := child(n, "if")
-	if k == nil {
-		return nil, nil
-	}
-	from, to, ok := d.entryLines(k)
-	if !ok {
-		return nil, &Refusal{Reason: ReasonLayout, Detail: "the if: of " + stepPath + " is not a block entry"}
-	}
-	col := k.Column - 1
-	var out []string
-	for l := from; l <= to; l++ {
-		s := strings.TrimRight(d.line(l), "\r\n")
-		switch {
-		case l == from:
-			s = s[col:]
-		case strings.TrimSpace(s) == "":
-			s = ""
-		case indentOf(s) >= col:
-			s = s[col:]
-		default:
-			return nil, &Refusal{Reason: ReasonLayout, Detail: "the if: of " + stepPath + " is not indented under its step"}
-		}
-		out = append(out, s)
-	}
-	return out, nil
 }
 
 // checkSetupDart keeps the job's setup-dart: a pin before v1.4.0 (no OIDC)

@@ -66,7 +66,7 @@ func fixSetupPyUpload(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := setuppyLinux(j.id, j.jv); err != nil {
+	if err := pypitoolLinux(j.id, j.jv); err != nil {
 		return nil, err
 	}
 	text := j.jobText()
@@ -653,22 +653,11 @@ func (j *jsrelJob) setuppyEnv() error {
 		for _, n := range drop {
 			j.dropped[n] = append(j.dropped[n], sc.steps...)
 		}
-		depth := len(splitPath(sc.path))
-		if len(drop) == len(m.Content)/2 {
-			e, err := j.d.removeEntry(sc.path, depth-1)
-			if err != nil {
-				return err
-			}
-			j.edits = append(j.edits, e)
-		} else {
-			for _, n := range drop {
-				e, err := j.d.removeEntry(sc.path+"."+n, depth)
-				if err != nil {
-					return err
-				}
-				j.edits = append(j.edits, e)
-			}
+		x, err := j.d.removeKeys(sc.path, drop)
+		if err != nil {
+			return err
 		}
+		j.edits = append(j.edits, x...)
 		where := "the workflow env"
 		switch sc.level {
 		case 1:
@@ -723,42 +712,6 @@ func (j *jsrelJob) setuppyVerify() error {
 				return &Refusal{Reason: ReasonScript, Detail: fmt.Sprintf("secret %s is still used on line %d, which this fix does not rewrite", j.f.Secret, line)}
 			}
 		}
-	}
-	return nil
-}
-
-// setuppyLinux refuses a job pypa/gh-action-pypi-publish cannot run
-// in: it is a container action (Linux runners only), reported to fail
-// inside a job container (§2.5a, §2.7 items 6 and 7).
-func setuppyLinux(job string, jv *yaml.Node) error {
-	_, ro := child(jv, "runs-on")
-	var labels []string
-	switch {
-	case ro == nil:
-	case ro.Kind == yaml.ScalarNode:
-		labels = []string{ro.Value}
-	case ro.Kind == yaml.SequenceNode:
-		for _, c := range ro.Content {
-			if c.Kind == yaml.ScalarNode {
-				labels = append(labels, c.Value)
-			}
-		}
-	}
-	linux := false
-	for _, l := range labels {
-		if strings.HasPrefix(l, "ubuntu-") && !strings.Contains(l, "${{") {
-			linux = true
-		}
-	}
-	if !linux {
-		on := "a runner tpscan cannot tell is Linux"
-		if len(labels) > 0 {
-			on = strings.Join(labels, ", ")
-		}
-		return &Refusal{Reason: ReasonNoFixer, Detail: fmt.Sprintf("job %s runs on %s: pypa/gh-action-pypi-publish is a container action that runs only on Linux (ubuntu-*) runners; publish from an ubuntu-* job by hand", job, on)}
-	}
-	if _, c := child(jv, "container"); c != nil {
-		return &Refusal{Reason: ReasonNoFixer, Detail: "job " + job + " runs in a container: pypa/gh-action-pypi-publish is reported to fail inside a job container; publish from a job without one by hand"}
 	}
 	return nil
 }

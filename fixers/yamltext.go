@@ -360,3 +360,60 @@ func (d *doc) reusable() bool {
 	}
 	return false
 }
+
+// removeKeys deletes keys from the block mapping at mapPath, or the whole
+// entry holding the mapping when no other key would be left (an empty
+// `env:` or `with:` would read as a mistake). It never removes more than
+// that entry.
+func (d *doc) removeKeys(mapPath string, keys []string) ([]Edit, error) {
+	_, _, m := d.lookup(mapPath)
+	depth := len(splitPath(mapPath))
+	if m != nil && m.Kind == yaml.MappingNode && len(m.Content)/2 == len(keys) {
+		e, err := d.removeEntry(mapPath, depth-1)
+		if err != nil {
+			return nil, err
+		}
+		return []Edit{e}, nil
+	}
+	var out []Edit
+	for _, k := range keys {
+		e, err := d.removeEntry(mapPath+"."+k, depth)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+// stepEntryLines returns a step's key entry (its if:, say) as step lines
+// relative to the step's content column, for copying onto an inserted
+// step; nil when the step has no such key.
+func (d *doc) stepEntryLines(stepPath, key string) ([]string, error) {
+	_, _, n := d.lookup(stepPath)
+	k, _ := child(n, key)
+	if k == nil {
+		return nil, nil
+	}
+	from, to, ok := d.entryLines(k)
+	if !ok {
+		return nil, &Refusal{Reason: ReasonLayout, Detail: "the " + key + ": of " + stepPath + " is not a block entry"}
+	}
+	col := k.Column - 1
+	var out []string
+	for l := from; l <= to; l++ {
+		s := strings.TrimRight(d.line(l), "\r\n")
+		switch {
+		case l == from:
+			s = s[col:]
+		case strings.TrimSpace(s) == "":
+			s = ""
+		case indentOf(s) >= col:
+			s = s[col:]
+		default:
+			return nil, &Refusal{Reason: ReasonLayout, Detail: "the " + key + ": of " + stepPath + " is not indented under its step"}
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
