@@ -23,6 +23,19 @@ var gitlabFixers = map[string]fixer{
 	"semantic-release": fixGitLabNPM,
 	"twine":            fixGitLabPyPI,
 	"uv-publish":       fixGitLabPyPI,
+	// crates.io and NuGet accept GitLab ID tokens, but neither cargo nor
+	// dotnet exchanges one: the job would need a curl exchange whose
+	// tools and quoting depend on its image. Refused with the recipe.
+	"cargo-publish":     gitlabExchangeOnly("crates.io", "CRATES_IO_ID_TOKEN with aud crates.io, then POST {\"jwt\": ...} to https://crates.io/api/v1/trusted_publishing/tokens and export .token as CARGO_REGISTRY_TOKEN"),
+	"dotnet-nuget-push": gitlabExchangeOnly("nuget.org", "NUGET_ID_TOKEN with aud https://www.nuget.org, then POST to https://www.nuget.org/api/v2/token with Authorization: Bearer and {\"username\": ..., \"tokenType\": \"ApiKey\"} and push with .apiKey"),
+}
+
+// gitlabExchangeOnly refuses a GitLab publish whose client cannot exchange
+// an ID token itself, saying what the job would need.
+func gitlabExchangeOnly(registry, recipe string) fixer {
+	return func(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
+		return nil, &Refusal{Reason: ReasonNoFixer, Detail: registry + " trusted publishing on GitLab needs an explicit token exchange in the job, which depends on the image's tools: add " + recipe + " (gitlab.com only)"}
+	}
 }
 
 func isGitLabPath(p string) bool {

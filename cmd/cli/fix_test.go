@@ -240,6 +240,16 @@ func TestFixCorpus(t *testing.T) {
 			if out, err := cmd.CombinedOutput(); err != nil {
 				t.Errorf("%s: git apply --check: %v\n%s\n%s", l.File, err, out, ff.Patch)
 			}
+			// Applied, the patch gives exactly the fixed file: what it
+			// does not show, it does not change.
+			cmd = exec.Command(git, "apply", "-")
+			cmd.Dir = work
+			cmd.Stdin = bytes.NewReader([]byte(ff.Patch))
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("%s: git apply: %v\n%s", l.File, err, out)
+			} else if got, _ := os.ReadFile(p); !bytes.Equal(got, ff.Fixed) {
+				t.Errorf("%s: the applied patch differs from the fixed file", l.File)
+			}
 		}
 	}
 	t.Logf("patched %d of %d corpus files whose expected fix is automatic (%d manual); refused: %v", patched, autoLabels, manual, reasons)
