@@ -176,9 +176,11 @@ func TestFixCorpus(t *testing.T) {
 			for _, f := range fs {
 				if r := res.Refused[f.Fingerprint]; r != nil && f.Rule == "TP001" {
 					reasons[string(r.Reason)]++
-					if !isManual {
-						t.Logf("no patch: %s (%s): %s: %s", l.File, f.Method, r.Reason, r.Detail)
+					label := "automatic"
+					if isManual {
+						label = "manual"
 					}
+					t.Logf("no patch (labelled %s): %s (%s): %s: %s", label, l.File, f.Method, r.Reason, r.Detail)
 					break
 				}
 			}
