@@ -300,6 +300,11 @@ func (j *fileJob) fix() {
 		refuseAll(fps, &Refusal{Reason: ReasonLiteral, Detail: "the patch would quote a line that holds a token"})
 		return
 	}
+	// Notes quote the file now and then (a pin, a version): scrubbed like
+	// every other message.
+	for i := range notes {
+		notes[i] = scrub(notes[i])
+	}
 	j.out = &FileFix{Repo: j.repo, Path: j.file.Path, Original: j.file.Content, Fixed: fixed,
 		Patch: patch, Findings: fps, Notes: dedupe(notes)}
 }
