@@ -24,6 +24,9 @@ type Report struct {
 	SchemaVersion int              `json:"schema_version"`
 	Tool          Tool             `json:"tool"`
 	Target        string           `json:"target,omitempty"`
+	// Repositories lists what was scanned, with the commit that was read
+	// when the source knows it: SARIF files and uploads name it.
+	Repositories []Repository `json:"repositories,omitempty"`
 	Summary       Summary          `json:"summary"`
 	Findings      []*rules.Finding `json:"findings"`
 	// Errors lists everything that could not be fully read. It is never
@@ -33,6 +36,14 @@ type Report struct {
 	// Coverage says how much was read: repositories fully and partly read,
 	// and for API scans the requests made and the rate limit spent.
 	Coverage *Coverage `json:"coverage"`
+}
+
+// Repository is one scanned repository.
+type Repository struct {
+	Name          string `json:"name"`
+	Visibility    string `json:"visibility,omitempty"`
+	DefaultBranch string `json:"default_branch,omitempty"`
+	Commit        string `json:"commit,omitempty"`
 }
 
 // Tool names the producer.
@@ -88,6 +99,8 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 	for _, repo := range inv.Repos {
 		if !repo.Loose {
 			s.Repositories++
+			r.Repositories = append(r.Repositories, Repository{Name: repo.Name, Visibility: repo.Visibility,
+				DefaultBranch: repo.DefaultBranch, Commit: repo.Commit})
 		}
 		s.Files += len(repo.Files)
 		s.Pipelines += len(repo.Pipelines)
@@ -107,6 +120,7 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 			s.MaxSeverity = f.Severity
 		}
 	}
+	sort.Slice(r.Repositories, func(i, k int) bool { return r.Repositories[i].Name < r.Repositories[k].Name })
 	r.Summary = s
 	r.Coverage = coverageOf(inv)
 	return r

@@ -63,7 +63,7 @@ type AuditOptions struct {
 // addAuditFlags declares the flags both API commands take.
 func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table or json")
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table, json, sarif (SARIF 2.1.0 for code scanning) or markdown")
 	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
 	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when something could not be fully read")
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (suppressions, extra secret patterns, internal registries)")
@@ -229,7 +229,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 			findings = rules.Run(inv, rules.All(), cat, ro)
 		}
 	}
-	expired := settle(inv, findings, cfg, now(), opts.Format == "json")
+	expired := settle(inv, findings, cfg, now(), wantsPatches(opts.Format))
 	rep := reports.New(inv, findings, expired, Version)
 	rep.Target = target
 	stats := client.Stats()

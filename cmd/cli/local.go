@@ -77,7 +77,7 @@ reached --fail-on).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table or json")
+	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table, json, sarif (SARIF 2.1.0 for code scanning) or markdown")
 	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
 	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when a file could not be fully read")
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .tpscan.yml in the scanned directory)")
@@ -116,7 +116,7 @@ func localRun(ctx context.Context, opts *LocalOptions) error {
 	// Patches are computed for the JSON, which carries them; the table
 	// does not show them, and parsing every fixable file again would slow
 	// a large scan for nothing.
-	expired := settle(inv, findings, cfg, now(), opts.Format == "json")
+	expired := settle(inv, findings, cfg, now(), wantsPatches(opts.Format))
 	rep := reports.New(inv, findings, expired, Version)
 	return writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
 		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose})

@@ -21,13 +21,19 @@ type reportFlags struct {
 	failOnIncomplete bool
 	showSuppressed   bool
 	verbose          bool
+	// sarifCategory is the SARIF run's automationDetails.id ("tpscan/org/").
+	sarifCategory string
 }
+
+// wantsPatches says whether a format shows patches: computing them costs a
+// fixer pass, so the table (which never shows them) skips it.
+func wantsPatches(format string) bool { return format == "json" || format == "markdown" }
 
 func validateReportFlags(format, failOn string) error {
 	switch format {
-	case "table", "json":
+	case "table", "json", "sarif", "markdown":
 	default:
-		return usageError("--format must be table or json, not %q", format)
+		return usageError("--format must be table, json, sarif or markdown, not %q", format)
 	}
 	if rules.SeverityRank(failOn) == 0 && failOn != "none" {
 		return usageError("--fail-on must be critical, high, medium, low or none, not %q", failOn)
@@ -61,6 +67,10 @@ func writeReport(io *IOStreams, rep *reports.Report, f reportFlags) error {
 	switch f.format {
 	case "json":
 		err = reports.WriteJSON(io.Out, rep)
+	case "sarif":
+		err = reports.WriteSARIF(io.Out, rep, reports.SARIFOptions{Category: f.sarifCategory})
+	case "markdown":
+		err = reports.WriteMarkdown(io.Out, rep, reports.MarkdownOptions{ShowSuppressed: f.showSuppressed})
 	default:
 		err = reports.WriteTable(io.Out, rep, reports.TableOptions{ShowSuppressed: f.showSuppressed, Verbose: f.verbose})
 	}
