@@ -120,49 +120,14 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	if opts.Now != nil {
 		now = opts.Now
 	}
-	getenv := opts.Getenv
-	if getenv == nil {
-		getenv = os.Getenv
-	}
 	start := time.Now()
 	cfg, err := loadAuditConfig(opts)
 	if err != nil {
 		return &exitError{code: ExitUsage, err: err}
 	}
-	restURL, graphqlURL, host, err := github.APIURLs(opts.GitHubURL)
+	client, cred, host, err := connectGitHub(ctx, opts.conn(), targetOwner(opts))
 	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
-	}
-	runGH := opts.RunGH
-	if runGH == nil && opts.Getenv == nil {
-		runGH = runGHCLI
-	}
-	cred, err := github.ResolveCredential(ctx, github.AuthOptions{Host: host, APIURL: restURL, Getenv: getenv, RunGH: runGH,
-		AppID: opts.AppID, InstallationID: opts.InstallationID, PrivateKeyPath: opts.PrivateKey, Org: targetOwner(opts), Base: opts.Transport})
-	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
-	}
-	var cache *github.Cache
-	if !opts.NoCache {
-		dir := opts.CacheDir
-		if dir == "" {
-			if d, err := os.UserCacheDir(); err == nil {
-				dir = filepath.Join(d, "tpscan")
-			}
-		}
-		if dir != "" {
-			if cache, err = github.OpenCache(dir, credentialKey(cred)); err != nil {
-				fmt.Fprintf(opts.IO.ErrOut, "tpscan: cache disabled: %v\n", err)
-				cache = nil
-			}
-		}
-	}
-	limits := opts.Limits
-	limits.Concurrency = opts.Concurrency
-	client, err := github.NewClient(github.Config{APIURL: restURL, GraphQLURL: graphqlURL, Credential: cred, Transport: opts.Transport,
-		Cache: cache, Limits: limits, UserAgent: "tpscan/" + Version})
-	if err != nil {
-		return &exitError{code: ExitUsage, err: err}
+		return err
 	}
 	target := opts.Org
 	if target == "" {
@@ -267,9 +232,6 @@ func targetOwner(opts *AuditOptions) string {
 	owner, _, _ := strings.Cut(opts.Repo, "/")
 	return owner
 }
-
-// credentialKey keys the cache: a value only the credential's holder has.
-func credentialKey(c *github.Credential) []byte { return github.CacheKey(c) }
 
 func apiUsage(host string, res *github.Result, s github.Summary, d time.Duration, repos int) *reports.APIUsage {
 	id := res.Identity

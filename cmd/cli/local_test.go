@@ -150,13 +150,15 @@ func TestBadConfigIsAUsageError(t *testing.T) {
 	}
 }
 
-// TestDemoGolden pins the JSON and table reports of the demo organisation.
+// TestDemoGolden pins the JSON, table, Markdown and SARIF reports of the demo organisation.
 // Run `go test ./cmd/cli -run TestDemoGolden -update` after an intended change.
 func TestDemoGolden(t *testing.T) {
 	demo := filepath.Join("..", "..", "testdata", "demo-org")
 	for _, tc := range []struct{ format, golden string }{
 		{"json", "demo-org.json"},
 		{"table", "demo-org.txt"},
+		{"markdown", "demo-org.md"},
+		{"sarif", "demo-org.sarif"},
 	} {
 		var out, errOut bytes.Buffer
 		opts := &LocalOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{demo}, Format: tc.format,
