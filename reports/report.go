@@ -21,14 +21,14 @@ const SchemaVersion = 1
 
 // Report is the whole result of one scan.
 type Report struct {
-	SchemaVersion int              `json:"schema_version"`
-	Tool          Tool             `json:"tool"`
-	Target        string           `json:"target,omitempty"`
+	SchemaVersion int    `json:"schema_version"`
+	Tool          Tool   `json:"tool"`
+	Target        string `json:"target,omitempty"`
 	// Repositories lists what was scanned, with the commit that was read
 	// when the source knows it: SARIF files and uploads name it.
-	Repositories []Repository `json:"repositories,omitempty"`
-	Summary       Summary          `json:"summary"`
-	Findings      []*rules.Finding `json:"findings"`
+	Repositories []Repository     `json:"repositories,omitempty"`
+	Summary      Summary          `json:"summary"`
+	Findings     []*rules.Finding `json:"findings"`
 	// Errors lists everything that could not be fully read. It is never
 	// dropped: a clean report with errors is not a clean bill of health.
 	Errors              []model.CoverageGap        `json:"errors"`

@@ -10,9 +10,12 @@ import (
 // BroadSecret reports a registry token stored as an organisation secret that
 // every repository, or every private and internal one, can read.
 var BroadSecret = &Rule{
-	ID:    "TP007",
-	Name:  "broadly-shared-registry-secret",
-	Short: "A registry token is an organisation secret every repository can read",
+	ID:        "TP007",
+	BaseScore: risk.BaseBroadSecret,
+	Precision: "medium",
+	Tags:      []string{"secrets", "organization"},
+	Name:      "broadly-shared-registry-secret",
+	Short:     "A registry token is an organisation secret every repository can read",
 	Help: `What: an organisation secret whose name says it is a registry token (NPM_TOKEN,
 PYPI_API_TOKEN, CARGO_REGISTRY_TOKEN, ... or a configured secret_patterns entry) has the
 repository access "All repositories" or "Private repositories": every workflow of every such
@@ -62,7 +65,8 @@ func broadFinding(opts *Options, s *model.Secret, reg string, u *orgUsage) *Find
 	}
 	f := &Finding{
 		Registry: reg, Method: "stored-secret", Secret: s.Name, Secrets: []string{s.Name}, SecretKind: "secret",
-		Confidence: "medium", key: s.Name, UsedBy: u.Users,
+		SecretScope: string(model.ScopeOrganization),
+		Confidence:  "medium", key: s.Name, UsedBy: u.Users,
 		Message: fmt.Sprintf("Organisation secret %s (%s token, by its name) is readable by %s of the organisation (%d scanned; %s)",
 			s.Name, aRegistry(reg), who, len(u.Readers), use),
 	}

@@ -10,9 +10,12 @@ import (
 // ExposedToken reports a registry token handed to a job or step that does not
 // publish with it.
 var ExposedToken = &Rule{
-	ID:    "TP006",
-	Name:  "exposed-registry-token",
-	Short: "A registry token is handed to a job that does not publish with it",
+	ID:        "TP006",
+	BaseScore: risk.BaseExposed,
+	Precision: "medium",
+	Tags:      []string{"secrets", "least-privilege"},
+	Name:      "exposed-registry-token",
+	Short:     "A registry token is handed to a job that does not publish with it",
 	Help: `What: a secret whose name says it is a registry token is passed to a job or step (env,
 an input, a command line) where no publish that tpscan can see consumes it: a test job, a
 pull-request job, a "release PR" job, a presence check.

@@ -41,6 +41,12 @@ type Finding struct {
 	Secret     string   `json:"secret,omitempty"`
 	Secrets    []string `json:"secrets,omitempty"`
 	SecretKind string   `json:"secret_kind,omitempty"`
+	// SecretScope and Environment say where a stored secret or variable
+	// that a finding is about lives ("organization", "repository" or
+	// "environment", and the environment's name): findings about a stored
+	// value have no file, and outputs locate them by these.
+	SecretScope string `json:"secret_scope,omitempty"`
+	Environment string `json:"environment,omitempty"`
 	// UsedBy lists, for a finding about a stored secret that several
 	// repositories can read (TP007), the repositories whose pipelines use it.
 	UsedBy []string `json:"used_by,omitempty"`

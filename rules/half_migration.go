@@ -9,9 +9,12 @@ import (
 // HalfMigration reports a job that can mint an OIDC token and still hands a
 // stored token to the publish. The stored token wins in most clients.
 var HalfMigration = &Rule{
-	ID:    "TP003",
-	Name:  "half-done-migration",
-	Short: "OIDC is set up but a stored token is still passed to the publish",
+	ID:        "TP003",
+	BaseScore: risk.BaseHalfMigration,
+	Precision: "high",
+	Tags:      []string{"secrets", "ci"},
+	Name:      "half-done-migration",
+	Short:     "OIDC is set up but a stored token is still passed to the publish",
 	Help: `What: the publishing job has id-token: write (GitLab: id_tokens), yet a stored token still
 reaches the publish.
 

@@ -12,9 +12,12 @@ import (
 // LiteralToken reports a registry token written into a file or stored as a
 // readable variable. Its value is never printed: only a redacted fingerprint.
 var LiteralToken = &Rule{
-	ID:    "TP002",
-	Name:  "literal-token",
-	Short: "A registry token is committed to a file or stored as a readable variable",
+	ID:        "TP002",
+	BaseScore: risk.BaseLiteralToken,
+	Precision: "very-high",
+	Tags:      []string{"secrets", "leaked-credential"},
+	Name:      "literal-token",
+	Short:     "A registry token is committed to a file or stored as a readable variable",
 	Help: `What: a value with the shape of a registry token (PyPI/TestPyPI "pypi-" macaroons, RubyGems
 "rubygems_", npm "npm_", crates.io "cio", NuGet "oy2", pub.dev OAuth credentials) is written in
 a file of the repository, or stored as a CI variable, whose value anyone with read access sees.
@@ -79,6 +82,7 @@ func variableFinding(pass *Pass, v *model.Variable, m tokens.Match) *Finding {
 	}
 	f := &Finding{
 		Registry: reg, Method: "variable", Repo: pass.Repo.Name, Secret: v.Name, SecretKind: "variable",
+		SecretScope: string(v.Scope), Environment: v.Environment,
 		Token: m.Fingerprint, key: v.Name,
 		Message: fmt.Sprintf("The %s %s holds %s token (%s): variable values are readable by anyone with read access", where, v.Name, aRegistry(reg), m.Fingerprint),
 	}

@@ -11,9 +11,12 @@ import (
 // RejectedTrustedPublishing reports a trusted-publishing setup that the
 // registry will refuse, so the next release fails.
 var RejectedTrustedPublishing = &Rule{
-	ID:    "TP005",
-	Name:  "trusted-publishing-rejected",
-	Short: "A trusted-publishing setup that the registry will refuse",
+	ID:        "TP005",
+	BaseScore: risk.BaseRejected,
+	Precision: "high",
+	Tags:      []string{"ci", "oidc"},
+	Name:      "trusted-publishing-rejected",
+	Short:     "A trusted-publishing setup that the registry will refuse",
 	Help: `What: a publish relies on trusted publishing (no stored token; id-token: write or id_tokens)
 in a context its registry refuses: PyPI and crates.io refuse pull_request_target, crates.io
 also workflow_run; pub.dev accepts only a tag push (and workflow_dispatch when enabled); npm

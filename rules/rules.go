@@ -27,6 +27,15 @@ type Rule struct {
 	// to fix it.
 	Short string
 	Help  string
+	// BaseScore is the least a typical finding of the rule scores (its
+	// base factor's points): outputs that need one severity per rule, such
+	// as SARIF's security-severity, use it when the rule found nothing.
+	BaseScore int
+	// Precision is how often a finding is a true positive, in SARIF's
+	// terms: "very-high", "high", "medium" or "low".
+	Precision string
+	// Tags classify the rule for code scanning's filters.
+	Tags []string
 	// Run reports the rule's findings for one repository.
 	Run func(*Pass)
 	// RunOrg, when set, runs once over the whole inventory (organisation

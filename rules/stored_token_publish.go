@@ -8,9 +8,12 @@ import (
 // StoredTokenPublish reports a long-lived registry token that reaches a
 // publish to a public registry.
 var StoredTokenPublish = &Rule{
-	ID:    "TP001",
-	Name:  "stored-token-publish",
-	Short: "A stored long-lived registry token publishes packages",
+	ID:        "TP001",
+	BaseScore: risk.BaseStoredToken,
+	Precision: "high",
+	Tags:      []string{"secrets", "ci"},
+	Name:      "stored-token-publish",
+	Short:     "A stored long-lived registry token publishes packages",
 	Help: `What: a secret (or variable) holding a long-lived registry token reaches a publish to
 PyPI, TestPyPI, RubyGems.org, npm, crates.io, nuget.org or pub.dev: through an action input,
 env at any level, a run: command, a credentials file, $GITHUB_ENV or a reusable workflow.

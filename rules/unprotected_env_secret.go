@@ -17,9 +17,12 @@ var envPublisherRegistries = map[string]bool{
 // UnprotectedEnvSecret reports a registry token stored in a deployment
 // environment that has no protection rules.
 var UnprotectedEnvSecret = &Rule{
-	ID:    "TP008",
-	Name:  "unprotected-environment-secret",
-	Short: "A registry token is stored in an environment with no reviewers or branch rules",
+	ID:        "TP008",
+	BaseScore: risk.BaseUngatedEnv,
+	Precision: "high",
+	Tags:      []string{"secrets", "environments"},
+	Name:      "unprotected-environment-secret",
+	Short:     "A registry token is stored in an environment with no reviewers or branch rules",
 	Help: `What: a secret whose name says it is a registry token is stored in a deployment environment
 that has neither required reviewers nor a deployment branch or tag policy. It needs a secrets
 inventory that lists the repository's secrets and environments.
@@ -62,6 +65,7 @@ func ungatedFinding(pass *Pass, s *model.Secret, reg string) *Finding {
 	repo := pass.Repo
 	f := &Finding{
 		Registry: reg, Method: "stored-secret", Repo: repo.Name, Secret: s.Name, Secrets: []string{s.Name}, SecretKind: "secret",
+		SecretScope: string(model.ScopeEnvironment), Environment: s.Environment,
 		Confidence: "medium", key: s.Name,
 		Message: fmt.Sprintf("Environment %s of %s holds %s (%s token, by its name) but has no required reviewers and no deployment branch policy: any workflow run that names the environment gets the token",
 			s.Environment, repo.Name, s.Name, aRegistry(reg)),

@@ -12,9 +12,12 @@ import (
 // UnusedSecret reports a stored registry-looking secret that no pipeline of
 // any repository that can see it references. It needs a secrets inventory.
 var UnusedSecret = &Rule{
-	ID:    "TP004",
-	Name:  "unused-registry-secret",
-	Short: "A stored registry token is not used by any pipeline",
+	ID:        "TP004",
+	BaseScore: risk.BaseUnusedSecret,
+	Precision: "medium",
+	Tags:      []string{"secrets", "hygiene"},
+	Name:      "unused-registry-secret",
+	Short:     "A stored registry token is not used by any pipeline",
 	Help: `What: a repository, environment or organisation secret whose name says it is a registry
 token (PYPI_API_TOKEN, NPM_TOKEN, CARGO_REGISTRY_TOKEN, ...) is not referenced by any workflow
 of any repository that can read it. Typically left behind after a migration to trusted
@@ -130,6 +133,7 @@ func unusedFinding(opts *Options, repo string, s *model.Secret, reg, extra strin
 	}
 	f := &Finding{
 		Registry: reg, Method: "stored-secret", Repo: repo, Secret: s.Name, Secrets: []string{s.Name}, SecretKind: "secret",
+		SecretScope: string(s.Scope), Environment: s.Environment,
 		Confidence: "medium", key: s.Name,
 		Message: fmt.Sprintf("The %s %s looks like %s token and no scanned pipeline uses it%s", where, s.Name, aRegistry(reg), extra),
 	}

@@ -46,6 +46,13 @@ type AuditOptions struct {
 	InstallationID int64
 	PrivateKey     string
 
+	// SARIFCategory overrides the SARIF category (tpscan/org/); SARIFDir
+	// receives one SARIF file per repository, organisation-level findings
+	// going to the OrgFindingsRepo repository's.
+	SARIFCategory   string
+	SARIFDir        string
+	OrgFindingsRepo string
+
 	CacheDir    string
 	NoCache     bool
 	Save        string
@@ -69,6 +76,9 @@ func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (suppressions, extra secret patterns, internal registries)")
 	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table (JSON always has them)")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryGitHub, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
+	f.StringVar(&opts.SARIFDir, "sarif-dir", "", "also write one SARIF file per repository to this directory (DIR/OWNER/NAME.sarif), for tpscan upload-sarif")
+	f.StringVar(&opts.OrgFindingsRepo, "org-findings-repo", ".github", "repository whose SARIF file carries organisation-level findings (organisation secrets and variables)")
 	f.StringVar(&opts.GitHubURL, "github-url", "", "GitHub Enterprise Server URL, e.g. https://github.example.com (default github.com)")
 	f.Int64Var(&opts.AppID, "app-id", 0, "authenticate as this GitHub App (with --private-key)")
 	f.Int64Var(&opts.InstallationID, "installation-id", 0, "the App's installation (default: found from the organisation)")
@@ -80,7 +90,7 @@ func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 }
 
 func validateAudit(opts *AuditOptions) error {
-	if err := validateReportFlags(opts.Format, opts.FailOn); err != nil {
+	if err := validateReportFlags(opts.Format, opts.FailOn, opts.SARIFCategory); err != nil {
 		return err
 	}
 	if opts.Concurrency < 1 || opts.Concurrency > 50 {
@@ -88,6 +98,11 @@ func validateAudit(opts *AuditOptions) error {
 	}
 	if (opts.AppID != 0) != (opts.PrivateKey != "") {
 		return usageError("GitHub App authentication needs both --app-id and --private-key")
+	}
+	if opts.SARIFDir != "" {
+		if err := checkSARIFDir(opts.SARIFDir); err != nil {
+			return usageError("--sarif-dir %s: %v", opts.SARIFDir, err)
+		}
 	}
 	if opts.Save != "" {
 		if entries, err := os.ReadDir(opts.Save); err == nil && len(entries) > 0 {
@@ -213,8 +228,17 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 			fmt.Fprintf(opts.IO.ErrOut, "tpscan: snapshot written to %s (re-run offline with `tpscan local %s`)\n", opts.Save, opts.Save)
 		}
 	}
+	webURL := "https://" + host + "/"
+	var sarifErr error
+	if opts.SARIFDir != "" {
+		sarifErr = writeSARIFDir(opts.IO.ErrOut, opts.SARIFDir, rep, reports.SARIFOptions{Category: opts.SARIFCategory, WebURL: webURL},
+			targetOwner(opts)+"/"+opts.OrgFindingsRepo)
+	}
 	err = writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
-		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose})
+		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory, webURL: webURL})
+	if sarifErr != nil && err == nil {
+		return fmt.Errorf("--sarif-dir: %w", sarifErr)
+	}
 	if interrupted {
 		var ee *exitError
 		if err != nil && !errors.As(err, &ee) {

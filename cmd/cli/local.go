@@ -28,7 +28,9 @@ type LocalOptions struct {
 	ShowSuppressed   bool
 	Verbose          bool
 	AllFiles         bool
-	Workers          int
+	// SARIFCategory overrides the SARIF run's category (tpscan/local/).
+	SARIFCategory string
+	Workers       int
 	// Now fixes the clock for tests; nil means the wall clock.
 	Now func() time.Time
 }
@@ -67,7 +69,7 @@ reached --fail-on).`,
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			opts.Paths = args
-			if err := validateReportFlags(opts.Format, opts.FailOn); err != nil {
+			if err := validateReportFlags(opts.Format, opts.FailOn, opts.SARIFCategory); err != nil {
 				return err
 			}
 			if runF != nil {
@@ -83,6 +85,7 @@ reached --fail-on).`,
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .tpscan.yml in the scanned directory)")
 	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table (JSON always has them)")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryLocal, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
 	f.BoolVar(&opts.AllFiles, "all-files", false, "search every file of a checkout for literal tokens, not only CI, script and credential files")
 	f.IntVar(&opts.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd
@@ -119,7 +122,7 @@ func localRun(ctx context.Context, opts *LocalOptions) error {
 	expired := settle(inv, findings, cfg, now(), wantsPatches(opts.Format))
 	rep := reports.New(inv, findings, expired, Version)
 	return writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
-		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose})
+		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory})
 }
 
 // loadConfig reads --config, or .tpscan.yml in the first scanned directory

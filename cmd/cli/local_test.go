@@ -157,8 +157,8 @@ func TestDemoGolden(t *testing.T) {
 	for _, tc := range []struct{ format, golden string }{
 		{"json", "demo-org.json"},
 		{"table", "demo-org.txt"},
-		{"markdown", "demo-org.md"},
 		{"sarif", "demo-org.sarif"},
+		{"markdown", "demo-org.md"},
 	} {
 		var out, errOut bytes.Buffer
 		opts := &LocalOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{demo}, Format: tc.format,

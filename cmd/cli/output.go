@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"strings"
 	"time"
 
 	"github.com/tpscan/tpscan/fixers"
@@ -21,15 +22,23 @@ type reportFlags struct {
 	failOnIncomplete bool
 	showSuppressed   bool
 	verbose          bool
-	// sarifCategory is the SARIF run's automationDetails.id ("tpscan/org/").
+	// sarifCategory is the SARIF run's automationDetails.id ("tpscan/org/");
+	// webURL the forge's web root for SARIF provenance.
 	sarifCategory string
+	webURL        string
 }
 
 // wantsPatches says whether a format shows patches: computing them costs a
 // fixer pass, so the table (which never shows them) skips it.
 func wantsPatches(format string) bool { return format == "json" || format == "markdown" }
 
-func validateReportFlags(format, failOn string) error {
+func validateReportFlags(format, failOn, sarifCategory string) error {
+	// Code scanning reads the category as everything before the last "/";
+	// without one, every run would be a category of its own and old alerts
+	// would never close.
+	if sarifCategory != "" && !strings.HasSuffix(sarifCategory, "/") {
+		return usageError("--sarif-category must end in \"/\" (e.g. \"tpscan/org/\"), not %q", sarifCategory)
+	}
 	switch format {
 	case "table", "json", "sarif", "markdown":
 	default:
@@ -68,7 +77,7 @@ func writeReport(io *IOStreams, rep *reports.Report, f reportFlags) error {
 	case "json":
 		err = reports.WriteJSON(io.Out, rep)
 	case "sarif":
-		err = reports.WriteSARIF(io.Out, rep, reports.SARIFOptions{Category: f.sarifCategory})
+		err = reports.WriteSARIF(io.Out, rep, reports.SARIFOptions{Category: f.sarifCategory, WebURL: f.webURL})
 	case "markdown":
 		err = reports.WriteMarkdown(io.Out, rep, reports.MarkdownOptions{ShowSuppressed: f.showSuppressed})
 	default:

@@ -11,8 +11,9 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Version is set at build time with -ldflags "-X .../cmd/cli.Version=...".
-var Version = "dev"
+// Version is set at build time with -ldflags "-X .../cmd/cli.Version=...";
+// the default is numeric because SARIF consumers compare tool versions.
+var Version = "0.0.0-dev"
 
 // Exit codes, documented in the README.
 const (
