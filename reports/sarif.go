@@ -13,6 +13,7 @@ import (
 	"github.com/owenrumney/go-sarif/v2/sarif"
 
 	"github.com/tpscan/tpscan/rules"
+	"github.com/tpscan/tpscan/rules/tokens"
 	"github.com/tpscan/tpscan/scanner/model"
 )
 
@@ -43,6 +44,10 @@ const (
 	SARIFCategoryLocal  = "tpscan/local/"
 	SARIFCategoryGitHub = "tpscan/org/"
 )
+
+// srcRoot is the uriBaseId of a repository's root in a run over one
+// repository with known provenance.
+const srcRoot = "%SRCROOT%"
 
 // helpURI documents every rule (README, "Rules").
 const helpURI = "https://github.com/tpscan/tpscan/blob/main/README.md#rules"
@@ -84,7 +89,7 @@ func writeSARIF(w io.Writer, log *sarif.Report) error {
 	if err := enc.Encode(log); err != nil {
 		return fmt.Errorf("encoding SARIF: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
+	_, err := w.Write(redactTokens(buf.Bytes()))
 	return err
 }
 
@@ -208,13 +213,18 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 	run := sarif.NewRun(sarif.Tool{Driver: driver})
 	run.AutomationDetails = &sarif.RunAutomationDetails{ID: strPtr(category)}
 	run.ColumnKind = "unicodeCodePoints"
+	rootBase := ""
 	if len(repos) == 1 && repos[0].Commit != "" && opts.WebURL != "" {
 		vc := sarif.NewVersionControlDetails().WithRepositoryURI(strings.TrimSuffix(opts.WebURL, "/") + "/" + repos[0].Name).
 			WithRevisionID(repos[0].Commit)
 		if repos[0].DefaultBranch != "" {
 			vc = vc.WithBranch("refs/heads/" + repos[0].DefaultBranch)
 		}
+		// Result paths are relative to the repository root, which the
+		// provenance names as %SRCROOT% (as CodeQL's output does).
+		vc.MappedTo = &sarif.ArtifactLocation{URIBaseId: strPtr(srcRoot)}
 		run.VersionControlProvenance = []*sarif.VersionControlDetails{vc}
+		rootBase = srcRoot
 	}
 	multi := len(repos) > 1
 	if multi {
@@ -239,7 +249,11 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 			suppressed++
 			continue
 		}
-		run.AddResult(sarifResult(f, index[f.Rule], multi))
+		res := sarifResult(f, index[f.Rule], multi)
+		if rootBase != "" {
+			res.Locations[0].PhysicalLocation.ArtifactLocation.URIBaseId = strPtr(rootBase)
+		}
+		run.AddResult(res)
 	}
 	props := sarif.Properties{PropSuppressed: suppressed, PropPartial: len(gaps) > 0}
 	if len(repos) == 1 {
@@ -263,13 +277,26 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 		n := &sarif.Notification{Level: "warning", Message: &sarif.Message{Text: strPtr(sentence(gapText(g)))},
 			Descriptor: &sarif.ReportingDescriptorReference{Id: strPtr("coverage/" + g.Kind)}}
 		if g.Path != "" {
-			n.Locations = []*sarif.Location{{PhysicalLocation: physical(g.Repo, g.Path, g.Line, g.Column, 0, 0, multi)}}
+			n.Locations = []*sarif.Location{{PhysicalLocation: physical(g.Repo, uriPath(g.Path), g.Line, g.Column, 0, 0, multi)}}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
 	}
 	run.Invocations = []*sarif.Invocation{inv}
 	log.AddRun(run)
 	return log, nil
+}
+
+// redactTokens is the last line of defence for files that leave the
+// machine (SARIF is uploaded): the engine already scrubs every text it
+// writes, but any token that got through is replaced by its fingerprint.
+// Token alphabets need no JSON escaping, so the bytes match as written.
+func redactTokens(b []byte) []byte {
+	ms := tokens.Find(b)
+	for i := len(ms) - 1; i >= 0; i-- {
+		m := ms[i]
+		b = append(b[:m.Offset:m.Offset], append([]byte(m.Fingerprint), b[m.End:]...)...)
+	}
+	return b
 }
 
 func gapText(g model.CoverageGap) string {
@@ -418,12 +445,12 @@ func resultMessage(f *rules.Finding) string {
 // page (README, "SARIF output").
 func findingLocation(f *rules.Finding, multi bool) *sarif.PhysicalLocation {
 	if f.Path != "" {
-		return physical(f.Repo, f.Path, f.Line, f.Column, f.EndLine, f.EndColumn, multi)
+		return physical(f.Repo, uriPath(f.Path), f.Line, f.Column, f.EndLine, f.EndColumn, multi)
 	}
 	return physical(f.Repo, settingsPath(f), 1, 1, 1, 1, multi)
 }
 
-// settingsPath mirrors the settings page of a stored secret or variable:
+// settingsPath (a URI reference, each name escaped) mirrors the settings page of a stored secret or variable:
 // settings/secrets/actions/NAME for a repository secret,
 // settings/environments/ENV/secrets/NAME for an environment's,
 // organization/settings/secrets/actions/NAME for an organisation's
@@ -451,7 +478,8 @@ func settingsPath(f *rules.Finding) string {
 	return path.Join("settings", kind, "actions", name)
 }
 
-func physical(repo, p string, line, col, endLine, endCol int, multi bool) *sarif.PhysicalLocation {
+// physical is a location; uri is already a URI reference (escaped).
+func physical(repo, uri string, line, col, endLine, endCol int, multi bool) *sarif.PhysicalLocation {
 	if line < 1 {
 		line = 1
 	}
@@ -464,7 +492,7 @@ func physical(repo, p string, line, col, endLine, endCol int, multi bool) *sarif
 	if endCol < 1 || endLine == line && endCol < col {
 		endCol = col
 	}
-	al := &sarif.ArtifactLocation{URI: strPtr(uriPath(p))}
+	al := &sarif.ArtifactLocation{URI: strPtr(uri)}
 	if multi {
 		al.URIBaseId = strPtr(baseID(repo))
 	}

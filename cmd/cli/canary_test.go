@@ -138,7 +138,7 @@ jobs:
 func TestCanariesNeverLeak(t *testing.T) {
 	c := newCanaries(42)
 	root := canarySnapshot(t, c)
-	for _, format := range []string{"table", "json"} {
+	for _, format := range []string{"table", "json", "sarif", "markdown"} {
 		for _, verbose := range []bool{false, true} {
 			var out, errOut bytes.Buffer
 			opts := &LocalOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Paths: []string{root}, Format: format,
