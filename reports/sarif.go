@@ -70,7 +70,12 @@ const (
 	PropPartial    = "tpscan/partial"
 	PropMissing    = "tpscan/missing"
 	PropSuppressed = "tpscan/suppressed"
+	PropDropped    = "tpscan/dropped"
 )
+
+// MaxSARIFResults is code scanning's limit on results per run: a run with
+// more is rejected whole.
+const MaxSARIFResults = 25000
 
 // WriteSARIF writes the report as one SARIF 2.1.0 run.
 func WriteSARIF(w io.Writer, r *Report, opts SARIFOptions) error {
@@ -240,8 +245,12 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 			run.OriginalUriBaseIDs[baseID(repo.Name)] = loc
 		}
 	}
-	suppressed := 0
+	suppressed, dropped := 0, 0
 	for _, f := range findings {
+		if len(run.Results) == MaxSARIFResults && !f.Suppressed {
+			dropped++
+			continue
+		}
 		if f.Suppressed {
 			// Code scanning shows a result with SARIF suppressions as an
 			// open alert; a suppression is a decision made in tpscan's
@@ -280,6 +289,14 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 			n.Locations = []*sarif.Location{{PhysicalLocation: physical(g.Repo, uriPath(g.Path), g.Line, g.Column, 0, 0, multi)}}
 		}
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, n)
+	}
+	if dropped > 0 {
+		// Findings come sorted by score, so the ones left out are the
+		// least risky; saying so keeps the file honest.
+		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, &sarif.Notification{Level: "warning",
+			Message: &sarif.Message{Text: strPtr(fmt.Sprintf("%d lower-risk results were left out: code scanning rejects a run of more than %d results; use --sarif-dir (one file per repository) or --format json for all of them.", dropped, MaxSARIFResults))},
+			Descriptor: &sarif.ReportingDescriptorReference{Id: strPtr("coverage/results-limit")}})
+		props[PropDropped] = dropped
 	}
 	run.Invocations = []*sarif.Invocation{inv}
 	log.AddRun(run)

@@ -3,6 +3,7 @@ package reports
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -305,5 +306,28 @@ func TestSARIFRedactsTokens(t *testing.T) {
 	}
 	if !strings.Contains(buf.String(), "pypi-…") {
 		t.Error("the token should show as its fingerprint")
+	}
+}
+
+// TestSARIFResultLimit: code scanning rejects a run of more than 25,000
+// results, so the lowest-risk ones are left out, and the file says so.
+func TestSARIFResultLimit(t *testing.T) {
+	var fs []*rules.Finding
+	for i := 0; i < MaxSARIFResults+3; i++ {
+		fs = append(fs, finding("TP001", 90, func(f *rules.Finding) { f.Line, f.Fingerprint = i+1, fmt.Sprint(i) }))
+	}
+	r := New(&model.Inventory{Repos: []*model.Repo{{Name: "o/a"}}}, fs, nil, "1.0.0")
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, r, SARIFOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d := decodeSARIF(t, buf.Bytes())
+	run := d.Runs[0]
+	if len(run.Results) != MaxSARIFResults || run.Properties[PropDropped] != float64(3) {
+		t.Fatalf("%d results, dropped %v; want %d and 3", len(run.Results), run.Properties[PropDropped], MaxSARIFResults)
+	}
+	notes := run.Invocations[0].ToolExecutionNotifications
+	if len(notes) != 1 || !strings.Contains(notes[0].Message.Text, "3 lower-risk results were left out") {
+		t.Errorf("notifications %+v", notes)
 	}
 }
