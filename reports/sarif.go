@@ -294,7 +294,7 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 		// Findings come sorted by score, so the ones left out are the
 		// least risky; saying so keeps the file honest.
 		inv.ToolExecutionNotifications = append(inv.ToolExecutionNotifications, &sarif.Notification{Level: "warning",
-			Message: &sarif.Message{Text: strPtr(fmt.Sprintf("%d lower-risk results were left out: code scanning rejects a run of more than %d results; use --sarif-dir (one file per repository) or --format json for all of them.", dropped, MaxSARIFResults))},
+			Message:    &sarif.Message{Text: strPtr(fmt.Sprintf("%d lower-risk results were left out: code scanning rejects a run of more than %d results; use --sarif-dir (one file per repository) or --format json for all of them.", dropped, MaxSARIFResults))},
 			Descriptor: &sarif.ReportingDescriptorReference{Id: strPtr("coverage/results-limit")}})
 		props[PropDropped] = dropped
 	}
