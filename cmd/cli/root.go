@@ -79,6 +79,7 @@ Token values are never printed: literal tokens appear only as redacted fingerpri
 	root.AddCommand(NewCmdRepo(io, nil))
 	root.AddCommand(NewCmdFix(io, nil))
 	root.AddCommand(NewCmdRules(io, nil))
+	root.AddCommand(NewCmdUploadSARIF(io, nil))
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
 		return &exitError{code: ExitUsage, err: err}
 	})

@@ -125,7 +125,7 @@ func (p *principal) setHeaders(h http.Header, rt *route, resp *response) {
 	case KindFineGrained, KindInstallation, KindGitHubActions:
 		acc := ""
 		if rt != nil && rt.need.perm != "" {
-			acc = rt.need.perm + "=read"
+			acc = rt.need.accepted()
 		}
 		if resp.acceptedPerms != nil {
 			acc = *resp.acceptedPerms
@@ -261,6 +261,17 @@ type need struct {
 	public bool
 	// app: authenticate with an App JWT.
 	app bool
+	// write: perm is needed at write level (X-Accepted-GitHub-Permissions
+	// says "perm=write").
+	write bool
+}
+
+// accepted is the X-Accepted-GitHub-Permissions value of n.
+func (n need) accepted() string {
+	if n.write {
+		return n.perm + "=write"
+	}
+	return n.perm + "=read"
 }
 
 // denied builds the response for a Deny fault or a failed check.
@@ -270,7 +281,7 @@ func (c *rctx) denied(status int, n need) *response {
 	}
 	resp := errResponse(http.StatusForbidden, c.p.forbiddenMessage(), c.route.doc)
 	if n.perm != "" && c.p.kind() != KindClassic {
-		v := n.perm + "=read"
+		v := n.accepted()
 		resp.acceptedPerms = &v
 	}
 	return resp

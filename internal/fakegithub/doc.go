@@ -47,6 +47,12 @@
 //	environment secrets and variables           repo              environments
 //	/orgs/{org}/actions/secrets (+repos)        admin:org, owner  organization_secrets
 //	/orgs/{org}/actions/variables (+repos)      admin:org, owner  organization_actions_variables
+//	code scanning SARIF upload (status: read)   security_events   security_events write
+//
+// SARIF uploads (codescanning.go) have their own budget, 1,000 per hour, and
+// follow GitHub's refusals: archived (403), code scanning not enabled
+// (403), 413 over 10 MB compressed, 400 for an unknown commit or invalid
+// SARIF; accepted ones are recorded in State.SARIFUploads.
 //
 // "owner" means Token.Login is in Org.Admins. Permission keys follow GitHub's
 // fine-grained permission data; "variables" and "organization_variables" are

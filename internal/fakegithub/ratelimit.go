@@ -83,6 +83,14 @@ func (s *Server) bucketFor(p *principal, resource string) *bucket {
 	if p.tok != nil && p.tok.RateLimit > 0 {
 		limit = p.tok.RateLimit
 	}
+	if resource == uploadResource {
+		// Its own hourly limit, whatever the core budget (see
+		// codescanning.go).
+		limit = s.opts.SARIFUploadsPerHour
+		if limit <= 0 {
+			limit = 1000
+		}
+	}
 	k := key + "|" + resource
 	b, ok := s.buckets[k]
 	if !ok {

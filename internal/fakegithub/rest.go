@@ -73,6 +73,7 @@ func (s *Server) restRoutes() []*route {
 
 	s.add(&route{template: "/installation/repositories", oaPath: "/installation/repositories", doc: docBase + "apps/installations#list-repositories-accessible-to-the-app-installation", h: s.listInstallationRepos})
 	s.add(&route{template: "/orgs/{org}/installation", oaPath: "/orgs/{org}/installation", need: need{app: true}, doc: docBase + "apps/apps#get-an-organization-installation-for-the-authenticated-app", h: s.getOrgInstallation})
+	s.addCodeScanningRoutes()
 	s.add(&route{method: "POST", template: "/app/installations/{installation_id}/access_tokens", oaPath: "/app/installations/{installation_id}/access_tokens", need: need{app: true}, doc: docBase + "apps/apps#create-an-installation-access-token-for-an-app", h: s.createInstallationToken})
 	return s.routes
 }

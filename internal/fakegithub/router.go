@@ -23,11 +23,21 @@ type route struct {
 	greedy   bool // the last parameter takes the rest of the path
 	need     need
 	free     bool   // not charged (GET /rate_limit)
+	resource string // the rate-limit budget charged ("" = core)
 	doc      string // documentation_url of errors
 	h        func(c *rctx) *response
 }
 
 func (rt *route) kind() string { return rt.template }
+
+// budget is the rate-limit resource a request to rt is charged to; unknown
+// paths are charged to core.
+func (rt *route) budget() string {
+	if rt == nil || rt.resource == "" {
+		return "core"
+	}
+	return rt.resource
+}
 
 // oaURLPath renders the OpenAPI path with the request's escaped parameters,
 // for the validator's router.

@@ -33,6 +33,15 @@ type Options struct {
 	// Now is the clock for rate-limit windows, token expiry and Update's
 	// pushed_at (default time.Now).
 	Now func() time.Time
+	// SARIFUploadsPerHour is the code_scanning_upload budget per user or
+	// installation (default 1000, GitHub's).
+	SARIFUploadsPerHour int
+	// SARIFMaxBytes is the largest gzip-compressed SARIF accepted; more
+	// answers 413 (default 10,000,000: GitHub's "10 MB").
+	SARIFMaxBytes int
+	// SARIFPendingPolls is how many status reads of an upload answer
+	// "pending" before it is complete or failed (default 1; negative: 0).
+	SARIFPendingPolls int
 }
 
 // Stats count what clients asked for. They are how a test proves a client
@@ -86,6 +95,7 @@ type Server struct {
 	reCache map[string]*regexp.Regexp
 	routes  []*route
 
+	sarifs         map[string]*SARIFUpload // by id
 	configErrs     []string
 	reqSeq         int
 	serverErrSeq   int
@@ -93,6 +103,7 @@ type Server struct {
 	sinceSecondary int
 	graphqlSeq     int
 	mintSeq        int
+	sarifSeq       int
 }
 
 // New returns a Server serving st. The Server owns st from now on.
@@ -121,6 +132,7 @@ func New(st *State, opts Options) *Server {
 		snaps:   map[*Repo]*snapshot{},
 		buckets: map[string]*bucket{},
 		reCache: map[string]*regexp.Regexp{},
+		sarifs:  map[string]*SARIFUpload{},
 	}
 	s.stats = Stats{ByKind: map[string]int{}, PerToken: map[string]int{}}
 	s.routes = s.restRoutes()
@@ -359,7 +371,7 @@ func (s *Server) handle(r *http.Request) (*response, *rctx) {
 		}
 	}
 	s.stats.ByKind[kind]++
-	c.bucket = s.bucketFor(p, "core")
+	c.bucket = s.bucketFor(p, rt.budget())
 	if authErr != nil {
 		s.charge(c)
 		return s.finish(c, authErr), c

@@ -26,6 +26,10 @@ type State struct {
 	Apps map[int64]*App
 	// Faults injected into responses.
 	Faults Faults
+	// SARIFUploads are the code scanning uploads GitHub accepted (202), in
+	// order, with what they said (see codescanning.go). Tests read them
+	// through Server.SARIFUploads.
+	SARIFUploads []*SARIFUpload
 }
 
 // Token kinds. They decide which permission model applies (scopes for
@@ -120,6 +124,9 @@ type Repo struct {
 	// 404 "This repository is empty.", git trees 409.
 	Empty    bool
 	Disabled bool
+	// CodeScanningDisabled makes SARIF uploads and their status answer 403
+	// as when GitHub Code Security (Advanced Security) is not enabled.
+	CodeScanningDisabled bool
 	// DefaultBranch, "" = "main".
 	DefaultBranch string
 	// Files maps a path ("a/b.yml") to its content at the head of the
