@@ -52,6 +52,9 @@ type AuditOptions struct {
 	SARIFCategory   string
 	SARIFDir        string
 	OrgFindingsRepo string
+	// Upload sends the per-repository SARIF files to code scanning after
+	// the scan (as `tpscan upload-sarif` would).
+	Upload bool
 
 	CacheDir    string
 	NoCache     bool
@@ -78,6 +81,7 @@ func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
 	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryGitHub, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
 	f.StringVar(&opts.SARIFDir, "sarif-dir", "", "also write one SARIF file per repository to this directory (DIR/OWNER/NAME.sarif), for tpscan upload-sarif")
+	f.BoolVar(&opts.Upload, "upload", false, "upload each repository's SARIF to code scanning at the commit that was read (needs security_events / Code scanning alerts: write)")
 	f.StringVar(&opts.OrgFindingsRepo, "org-findings-repo", ".github", "repository whose SARIF file carries organisation-level findings (organisation secrets and variables)")
 	f.StringVar(&opts.GitHubURL, "github-url", "", "GitHub Enterprise Server URL, e.g. https://github.example.com (default github.com)")
 	f.Int64Var(&opts.AppID, "app-id", 0, "authenticate as this GitHub App (with --private-key)")
@@ -230,14 +234,34 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 	}
 	webURL := "https://" + host + "/"
 	var sarifErr error
-	if opts.SARIFDir != "" {
-		sarifErr = writeSARIFDir(opts.IO.ErrOut, opts.SARIFDir, rep, reports.SARIFOptions{Category: opts.SARIFCategory, WebURL: webURL},
+	sarifDir := opts.SARIFDir
+	if opts.Upload && sarifDir == "" {
+		tmp, err := os.MkdirTemp("", "tpscan-sarif-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		sarifDir = tmp
+	}
+	if sarifDir != "" {
+		sarifErr = writeSARIFDir(opts.IO.ErrOut, sarifDir, rep, reports.SARIFOptions{Category: opts.SARIFCategory, WebURL: webURL},
 			targetOwner(opts)+"/"+opts.OrgFindingsRepo)
+	}
+	var uploadErr error
+	if opts.Upload && sarifErr == nil {
+		if interrupted {
+			fmt.Fprintln(opts.IO.ErrOut, "tpscan: interrupted: nothing uploaded (an analysis of what was not read would close live alerts)")
+		} else {
+			uploadErr = uploadAfterAudit(ctx, opts, sarifDir)
+		}
 	}
 	err = writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
 		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory, webURL: webURL})
 	if sarifErr != nil && err == nil {
 		return fmt.Errorf("--sarif-dir: %w", sarifErr)
+	}
+	if uploadErr != nil && err == nil {
+		return uploadErr
 	}
 	if interrupted {
 		var ee *exitError
@@ -295,4 +319,22 @@ func runGHCLI(ctx context.Context, args ...string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return exec.CommandContext(ctx, bin, args...).Output()
+}
+
+// uploadAfterAudit uploads the files writeSARIFDir wrote and prints how
+// each ended on stderr (stdout holds the report). A refused or failed
+// upload makes the audit exit 1.
+func uploadAfterAudit(ctx context.Context, opts *AuditOptions, dir string) error {
+	files, err := uploadableSARIF(dir)
+	if err != nil {
+		return err
+	}
+	rep, err := uploadSARIFFiles(ctx, opts.conn(), files, sarifUploadSettings{Wait: true, Concurrency: 4, Now: opts.Now, Sleep: opts.Limits.Sleep})
+	if err != nil {
+		return err
+	}
+	if err := writeUploadReport(opts.IO.ErrOut, rep, "table"); err != nil {
+		return err
+	}
+	return uploadExit(rep)
 }

@@ -293,3 +293,48 @@ func TestOrgSARIFDir(t *testing.T) {
 		t.Errorf("a category without /: exit %d, %s", code, errOut)
 	}
 }
+
+// TestOrgUpload: `tpscan org --upload` sends each fully read repository's
+// SARIF at the commit that was read, never a partly read one, and no file
+// for organisation-level findings that no scanned repository carries.
+func TestOrgUpload(t *testing.T) {
+	st, _ := corpusOrg(t)
+	v := fakegithub.LoadValidator(t)
+	srv := fakegithub.New(st, fakegithub.Options{GHES: true, Validator: v})
+	srv.Start(t)
+	code, out, errOut := runOrg(t, srv, t.TempDir(), "corpus", "--repos", "zz-*,r00[0-4]", "--upload", "--format", "sarif")
+	if code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, errOut)
+	}
+	for _, canary := range []string{e2eToken, e2eVariableCanary, e2eNpmCanary} {
+		if strings.Contains(out+errOut, canary) {
+			t.Error("the output holds a secret")
+		}
+	}
+	got := map[string]fakegithub.SARIFUpload{}
+	for _, u := range srv.SARIFUploads() {
+		got[u.Repo] = u
+	}
+	for _, name := range []string{"zz-envs", "r000", "r001", "r004"} {
+		u, ok := got["corpus/"+name]
+		if !ok {
+			t.Errorf("corpus/%s was not uploaded\n%s", name, errOut)
+			continue
+		}
+		if u.CommitSHA != srv.HeadCommit("corpus", name) || u.Ref != "refs/heads/main" || u.Category != "tpscan/org" || u.Tool != "tpscan" {
+			t.Errorf("corpus/%s uploaded as %+v", name, u)
+		}
+	}
+	if _, ok := got["corpus/zz-denied"]; ok {
+		t.Error("the partly read corpus/zz-denied was uploaded: its missing alerts would be closed")
+	}
+	if len(got) != 7 {
+		t.Errorf("%d uploads, want the 7 fully read repositories (r000-r004, zz-envs, zz-huge): %v", len(got), got)
+	}
+	if !strings.Contains(errOut, "zz-denied") || !strings.Contains(errOut, "partial") {
+		t.Errorf("stderr must report the partly read repository as not uploaded:\n%s", errOut)
+	}
+	if vs := srv.Violations(); len(vs) > 0 {
+		t.Errorf("OpenAPI violations: %v", vs)
+	}
+}

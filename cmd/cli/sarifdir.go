@@ -121,3 +121,25 @@ func safeRelPath(p string) bool {
 	}
 	return true
 }
+
+// uploadableSARIF lists the files of a --sarif-dir to upload: all but an
+// organisation-level file with no commit, which writeSARIFDir already
+// explained and which no repository could take.
+func uploadableSARIF(dir string) ([]string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, sarifManifest))
+	if err != nil {
+		return nil, err
+	}
+	var m sarifDirManifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, sarifManifest), err)
+	}
+	var out []string
+	for _, e := range m.Files {
+		if e.OrgFindings && e.Commit == "" || !safeRelPath(e.Path) {
+			continue
+		}
+		out = append(out, filepath.Join(dir, filepath.FromSlash(e.Path)))
+	}
+	return out, nil
+}
