@@ -138,8 +138,11 @@ func (m *markdown) full() plan {
 		coverage: max(len(m.errLines), len(m.partLines), len(m.skipLines), len(m.expiredLines)), visible: vis}
 }
 
-// fit renders the report within max runes (0: no limit). Each part is cut in
-// turn, to the largest size that fits with the parts after it still whole.
+// fit renders the report within limit runes (0: no limit). Each part is
+// cut in turn, to the largest size that fits with the parts after it still
+// whole: suppressed findings, the fix groups down to the top one (the most
+// useful detail there is), the collapsed table rows, that last group, the
+// coverage entries, and the visible rows.
 func (m *markdown) fit(limit int) string {
 	p := m.full()
 	doc := m.render(p, p)
@@ -148,25 +151,28 @@ func (m *markdown) fit(limit int) string {
 	}
 	full := p
 	fits := func() bool { return utf8.RuneCountInString(m.render(p, full)) <= limit }
-	for _, d := range []*int{&p.suppressed, &p.groups, &p.hidden, &p.coverage, &p.visible} {
-		most := *d
-		*d = 0
+	for _, cut := range []struct {
+		size  *int
+		floor int
+	}{{&p.suppressed, 0}, {&p.groups, min(1, p.groups)}, {&p.hidden, 0}, {&p.groups, 0}, {&p.coverage, 0}, {&p.visible, 0}} {
+		most := *cut.size
+		*cut.size = cut.floor
 		if !fits() {
 			continue
 		}
 		// Longer is larger (one more entry outweighs the digits it saves in
-		// the notes), so the largest fitting size is found by bisection.
-		lo, hi := 0, most
+		// the notes), so the largest size that fits is found by bisection.
+		lo, hi := cut.floor, most
 		for lo < hi {
 			mid := (lo + hi + 1) / 2
-			*d = mid
+			*cut.size = mid
 			if fits() {
 				lo = mid
 			} else {
 				hi = mid - 1
 			}
 		}
-		*d = lo
+		*cut.size = lo
 		return m.render(p, full)
 	}
 	return m.minimal(limit)
@@ -269,7 +275,10 @@ func (m *markdown) writeHeader(b *strings.Builder, p, full plan) {
 		details += g.findings
 	}
 	if details > 0 {
-		s := fmt.Sprintf("the details of %d of the %d findings (the lowest-risk ones)", details, len(m.active))
+		s := fmt.Sprintf("the details of the %d lowest-risk of the %d findings", details, len(m.active))
+		if details == len(m.active) {
+			s = fmt.Sprintf("the details of all %d findings", details)
+		}
 		if t := len(m.rows) - p.visible - p.hidden; t > 0 {
 			s += fmt.Sprintf(", %d of them from the table too", t)
 		}
@@ -288,17 +297,15 @@ func (m *markdown) writeHeader(b *strings.Builder, p, full plan) {
 const tableHead = "| Score | Severity | Rule | Registry | Secret | Where | Patch |\n|---:|---|---|---|---|---|---|\n"
 
 func (m *markdown) writeTable(b *strings.Builder, p plan) {
-	if len(m.rows) == 0 {
+	// With no row left, the note at the top says what is missing.
+	if p.visible == 0 {
 		return
 	}
-	b.WriteString("## Findings\n\n")
-	if p.visible > 0 {
-		b.WriteString(tableHead)
-		for _, row := range m.rows[:p.visible] {
-			b.WriteString(row)
-		}
-		b.WriteString("\n")
+	b.WriteString("## Findings\n\n" + tableHead)
+	for _, row := range m.rows[:p.visible] {
+		b.WriteString(row)
 	}
+	b.WriteString("\n")
 	if p.hidden > 0 {
 		rest := m.active[p.visible : p.visible+p.hidden]
 		scores := fmt.Sprintf("scores %d to %d", rest[len(rest)-1].Score, rest[0].Score)
@@ -367,7 +374,7 @@ func where(f *rules.Finding, cell bool) string {
 }
 
 func (m *markdown) writeGroups(b *strings.Builder, p plan) {
-	if len(m.groups) == 0 {
+	if p.groups == 0 {
 		return
 	}
 	b.WriteString("## What to fix\n\nThe findings grouped by what fixes them, highest risk first: one stored secret, one committed token or one file.\n\n")
@@ -846,7 +853,10 @@ func writeList(b *strings.Builder, title string, lines []string, limit int) {
 	for _, l := range lines[:min(limit, len(lines))] {
 		b.WriteString("- " + l + "\n")
 	}
-	if n := len(lines) - limit; n > 0 {
+	switch n := len(lines) - limit; {
+	case n > 0 && limit == 0:
+		fmt.Fprintf(b, "- all left out to fit (`--format json` lists them)\n")
+	case n > 0:
 		fmt.Fprintf(b, "- and %d more (`--format json` lists them)\n", n)
 	}
 	b.WriteString("\n")
@@ -902,18 +912,17 @@ func writeAPI(b *strings.Builder, a *APIUsage) {
 }
 
 func (m *markdown) writeSuppressed(b *strings.Builder, p plan) {
-	if !m.opts.ShowSuppressed || len(m.supRows) == 0 {
+	// With no row left, the note at the top says what is missing.
+	if !m.opts.ShowSuppressed || p.suppressed == 0 {
 		return
 	}
 	fmt.Fprintf(b, "## Suppressed\n\n<details>\n<summary>%s, with the reasons given in .tpscan.yml</summary>\n\n",
 		count(len(m.supRows), "suppressed finding", "suppressed findings"))
-	if p.suppressed > 0 {
-		b.WriteString("| Score | Rule | Secret | Where | Reason |\n|---:|---|---|---|---|\n")
-		for _, row := range m.supRows[:p.suppressed] {
-			b.WriteString(row)
-		}
-		b.WriteString("\n")
+	b.WriteString("| Score | Rule | Secret | Where | Reason |\n|---:|---|---|---|---|\n")
+	for _, row := range m.supRows[:p.suppressed] {
+		b.WriteString(row)
 	}
+	b.WriteString("\n")
 	if n := len(m.supRows) - p.suppressed; n > 0 {
 		fmt.Fprintf(b, "*%s left out: see the note at the top.*\n\n", count(n, "suppressed finding", "suppressed findings"))
 	}
@@ -943,15 +952,12 @@ const zwj = "\u200d"
 // any literal token by its fingerprint: the engine has done so already, and
 // this keeps it so whatever a future finding field carries (escaping would
 // split a token, so this comes first). Then every line break and control
-// character becomes a space: a newline in a table cell ends the row, and in
-// a list item it can start a heading or a new block.
+// character becomes one space: a newline in a table cell ends the row, and
+// in a list item it can start a heading or a new block.
 func oneLine(s string) string {
-	return strings.TrimSpace(strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return ' '
-		}
-		return r
-	}, scrub(s)))
+	return strings.Join(strings.FieldsFunc(scrub(s), func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r) || r == '\u2028' || r == '\u2029'
+	}), " ")
 }
 
 // scrub replaces every literal token in s by its fingerprint.
@@ -1026,16 +1032,29 @@ func mdWord(w string) string {
 	return escapeChars(w)
 }
 
-// hasReference says whether w holds an @mention or a #123 reference as
-// GitHub finds them: the sign after a non-word character, then a letter or
-// digit (a digit for #).
+// hasReference says whether w holds an @mention or an issue reference as
+// GitHub finds them: @ after a non-word character and before a letter or
+// digit, or # before a digit (#12, and owner/repo#12 after a word).
 func hasReference(w string) bool {
 	rs := []rune(w)
-	for i, r := range rs {
-		if (r == '@' || r == '#') && (i == 0 || !isWord(rs[i-1])) && i+1 < len(rs) &&
-			(r == '@' && isAlnum(rs[i+1]) || r == '#' && unicode.IsDigit(rs[i+1])) {
+	for i := range rs {
+		if breaksAfter(rs, i) {
 			return true
 		}
+	}
+	return false
+}
+
+// breaksAfter says whether rs[i] opens a mention or reference.
+func breaksAfter(rs []rune, i int) bool {
+	if i+1 >= len(rs) {
+		return false
+	}
+	switch rs[i] {
+	case '@':
+		return (i == 0 || !isWord(rs[i-1])) && isAlnum(rs[i+1])
+	case '#':
+		return unicode.IsDigit(rs[i+1])
 	}
 	return false
 }
@@ -1077,13 +1096,6 @@ func escapeChars(w string) string {
 	rs := []rune(w)
 	var b strings.Builder
 	for i, r := range rs {
-		var prev, next rune
-		if i > 0 {
-			prev = rs[i-1]
-		}
-		if i+1 < len(rs) {
-			next = rs[i+1]
-		}
 		switch r {
 		case '\\', '`', '*', '[', ']', '~', '|', '$':
 			b.WriteByte('\\')
@@ -1111,7 +1123,7 @@ func escapeChars(w string) string {
 			b.WriteString("&gt;")
 		case '@', '#':
 			b.WriteRune(r)
-			if !isWord(prev) && (r == '@' && isAlnum(next) || r == '#' && unicode.IsDigit(next)) {
+			if breaksAfter(rs, i) {
 				b.WriteString(zwj)
 			}
 		default:
@@ -1153,7 +1165,7 @@ func htmlText(s string) string {
 	rs := []rune(s)
 	for i, r := range rs {
 		b.WriteRune(r)
-		if (r == '@' || r == '#') && (i == 0 || !isWord(rs[i-1])) && i+1 < len(rs) && isAlnum(rs[i+1]) {
+		if breaksAfter(rs, i) {
 			b.WriteString(zwj)
 		}
 	}
