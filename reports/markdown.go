@@ -49,10 +49,12 @@ type MarkdownOptions struct {
 	// GitHub counts them; 0 means no limit. GitHub refuses issue bodies and
 	// comments longer than GitHubMaxChars, so a caller that posts the report
 	// should pass that. Over the cap, detail is dropped from the end: first
-	// suppressed findings, then the lowest-risk fix groups, then the
-	// collapsed table rows, coverage entries and the visible rows; the report
-	// says how many findings it left out and points to --format json, and it
-	// stays valid Markdown (no unclosed <details> or fences).
+	// the suppressed findings listed, then the lowest-risk fix groups down to
+	// the top one, the collapsed table rows, that last group, coverage
+	// entries and the visible rows; the report says how many findings it
+	// left out and points to --format json, and it stays valid Markdown (no
+	// unclosed <details> or fences). The incomplete-scan warning is never
+	// dropped.
 	MaxChars int
 }
 
@@ -121,8 +123,10 @@ func newMarkdown(r *Report, opts MarkdownOptions) *markdown {
 	for _, f := range m.active {
 		m.rows = append(m.rows, findingRow(f))
 	}
-	for _, f := range m.suppressed {
-		m.supRows = append(m.supRows, suppressedRow(f))
+	if opts.ShowSuppressed {
+		for _, f := range m.suppressed {
+			m.supRows = append(m.supRows, suppressedRow(f))
+		}
 	}
 	shown := map[string]string{}
 	for _, g := range groupFindings(m.active) {
@@ -289,6 +293,9 @@ func (m *markdown) writeHeader(b *strings.Builder, p, full plan) {
 	}
 	if p.coverage < full.coverage {
 		left = append(left, "some coverage entries")
+	}
+	if len(left) == 0 {
+		left = append(left, "some detail")
 	}
 	fmt.Fprintf(b, "> [!NOTE]\n> This report is shortened to fit in %s characters. Left out: %s. Run tpscan with `--format json` to see all of them.\n\n",
 		thousands(m.opts.MaxChars), joinAnd(left))

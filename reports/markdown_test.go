@@ -635,6 +635,11 @@ func TestMarkdownSuppressed(t *testing.T) {
 	if !strings.Contains(shown, want) {
 		t.Errorf("the suppressed section is not\n%s\nin:\n%s", want, shown)
 	}
+	// A report cut to fit does not count as left out what was never asked for.
+	cut := writeMD(t, report(append(manyFindings(30), quiet)...), MarkdownOptions{MaxChars: 8000})
+	if !strings.Contains(cut, "> This report is shortened") || strings.Contains(cut, "suppressed finding") {
+		t.Errorf("the note of a cut report without ShowSuppressed counts the suppressed finding:\n%s", cut[:2000])
+	}
 	// Suppressed findings are neither counted nor detailed with the others.
 	if strings.Count(shown, "#### ") != 1 || !strings.Contains(shown, "- **Findings:** 1 (") || !strings.Contains(shown, "- **Suppressed:** 1\n") {
 		t.Errorf("the suppressed finding is mixed with the active ones:\n%s", shown)
