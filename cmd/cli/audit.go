@@ -49,9 +49,11 @@ type AuditOptions struct {
 	// SARIFCategory overrides the SARIF category (tpscan/org/); SARIFDir
 	// receives one SARIF file per repository, organisation-level findings
 	// going to the OrgFindingsRepo repository's.
-	SARIFCategory   string
-	SARIFDir        string
-	OrgFindingsRepo string
+	SARIFCategory string
+	// MarkdownMaxChars caps the Markdown report (0: no cap).
+	MarkdownMaxChars int
+	SARIFDir         string
+	OrgFindingsRepo  string
 	// Upload sends the per-repository SARIF files to code scanning after
 	// the scan (as `tpscan upload-sarif` would).
 	Upload bool
@@ -77,8 +79,9 @@ func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
 	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when something could not be fully read")
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (suppressions, extra secret patterns, internal registries)")
-	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table (JSON always has them)")
+	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table and the Markdown report (JSON always has them; SARIF never: code scanning would show them as open alerts)")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.IntVar(&opts.MarkdownMaxChars, "markdown-max-chars", reports.GitHubMaxChars, "cap the Markdown report at this many characters, dropping the lowest-risk detail first (GitHub's limit for a comment or issue; 0: no cap)")
 	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryGitHub, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
 	f.StringVar(&opts.SARIFDir, "sarif-dir", "", "also write one SARIF file per repository to this directory (DIR/OWNER/NAME.sarif), for tpscan upload-sarif")
 	f.BoolVar(&opts.Upload, "upload", false, "upload each repository's SARIF to code scanning at the commit that was read (needs security_events / Code scanning alerts: write)")
@@ -256,7 +259,7 @@ func auditRun(ctx context.Context, opts *AuditOptions) error {
 		}
 	}
 	err = writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
-		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory, webURL: webURL})
+		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory, markdownMax: opts.MarkdownMaxChars, webURL: webURL})
 	if sarifErr != nil && err == nil {
 		return fmt.Errorf("--sarif-dir: %w", sarifErr)
 	}

@@ -28,6 +28,8 @@ type LocalOptions struct {
 	ShowSuppressed   bool
 	Verbose          bool
 	AllFiles         bool
+	// MarkdownMaxChars caps the Markdown report (0: no cap).
+	MarkdownMaxChars int
 	// SARIFCategory overrides the SARIF run's category (tpscan/local/).
 	SARIFCategory string
 	Workers       int
@@ -83,8 +85,9 @@ reached --fail-on).`,
 	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
 	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when a file could not be fully read")
 	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .tpscan.yml in the scanned directory)")
-	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table (JSON always has them)")
+	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table and the Markdown report (JSON always has them; SARIF never: code scanning would show them as open alerts)")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.IntVar(&opts.MarkdownMaxChars, "markdown-max-chars", reports.GitHubMaxChars, "cap the Markdown report at this many characters, dropping the lowest-risk detail first (GitHub's limit for a comment or issue; 0: no cap)")
 	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryLocal, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
 	f.BoolVar(&opts.AllFiles, "all-files", false, "search every file of a checkout for literal tokens, not only CI, script and credential files")
 	f.IntVar(&opts.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
@@ -122,7 +125,7 @@ func localRun(ctx context.Context, opts *LocalOptions) error {
 	expired := settle(inv, findings, cfg, now(), wantsPatches(opts.Format))
 	rep := reports.New(inv, findings, expired, Version)
 	return writeReport(opts.IO, rep, reportFlags{format: opts.Format, failOn: opts.FailOn, failOnIncomplete: opts.FailOnIncomplete,
-		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory})
+		showSuppressed: opts.ShowSuppressed, verbose: opts.Verbose, sarifCategory: opts.SARIFCategory, markdownMax: opts.MarkdownMaxChars})
 }
 
 // loadConfig reads --config, or .tpscan.yml in the first scanned directory

@@ -26,6 +26,8 @@ type reportFlags struct {
 	// webURL the forge's web root for SARIF provenance.
 	sarifCategory string
 	webURL        string
+	// markdownMax caps the Markdown report (runes; 0: no cap).
+	markdownMax int
 }
 
 // wantsPatches says whether a format shows patches: computing them costs a
@@ -79,7 +81,7 @@ func writeReport(io *IOStreams, rep *reports.Report, f reportFlags) error {
 	case "sarif":
 		err = reports.WriteSARIF(io.Out, rep, reports.SARIFOptions{Category: f.sarifCategory, WebURL: f.webURL})
 	case "markdown":
-		err = reports.WriteMarkdown(io.Out, rep, reports.MarkdownOptions{ShowSuppressed: f.showSuppressed})
+		err = reports.WriteMarkdown(io.Out, rep, reports.MarkdownOptions{ShowSuppressed: f.showSuppressed, MaxChars: f.markdownMax})
 	default:
 		err = reports.WriteTable(io.Out, rep, reports.TableOptions{ShowSuppressed: f.showSuppressed, Verbose: f.verbose})
 	}
