@@ -98,11 +98,13 @@ func (c *LimitConfig) defaults() {
 		c.Now = time.Now
 	}
 	if c.Sleep == nil {
-		c.Sleep = sleepCtx
+		c.Sleep = SleepContext
 	}
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) error {
+// SleepContext sleeps for d or until ctx is done; the default sleep of
+// everything that waits on GitHub.
+func SleepContext(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
