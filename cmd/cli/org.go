@@ -36,6 +36,8 @@ Exit status as for ` + "`tpscan local`" + `: 0, 1 (a finding at or above --fail-
 authentication error), 3 (interrupted, or --fail-on-incomplete and something was not read).`,
 		Example: `  GH_TOKEN=$(gh auth token) tpscan org myorg
   tpscan org myorg --format json --save snapshot/ > findings.json
+  tpscan org myorg --sarif-dir sarif/ --upload      # alerts in each repository's code scanning
+  tpscan org myorg --format markdown > report.md    # for an issue or pull-request comment
   tpscan org myorg --repos 'api-*' --include-archived
   tpscan org myorg --app-id 123 --private-key app.pem`,
 		Args: func(cmd *cobra.Command, args []string) error {
