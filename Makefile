@@ -14,11 +14,19 @@ STATICCHECK := $(BIN)/staticcheck
 test: lint npm-deps unit
 
 # Pinned npm packages the tests read (GitHub's OpenAPI description, GraphQL
-# schema, recorded fixtures), installed from .ci/npm/package-lock.json.
+# schema, recorded fixtures, Microsoft's SARIF validator), installed from
+# .ci/npm/package-lock.json.
 npm-deps: .ci/npm/node_modules/.installed
+
+# --ignore-scripts keeps package scripts from running; the one script this
+# install needs is the validator's postinstall, `chmod u+x Sarif.Multitool`
+# (its tarball ships the binary without the execute bit), so it is done here.
+# The Linux package is optional (absent on other systems), hence the test.
+SARIF_MULTITOOL := .ci/npm/node_modules/@microsoft/sarif-multitool-linux/Sarif.Multitool
 
 .ci/npm/node_modules/.installed: .ci/npm/package-lock.json
 	cd .ci/npm && npm ci --no-audit --no-fund --ignore-scripts
+	if [ -f $(SARIF_MULTITOOL) ]; then chmod u+x $(SARIF_MULTITOOL); fi
 	touch $@
 
 build:
