@@ -60,7 +60,10 @@ func broadFinding(opts *Options, s *model.Secret, reg string, u *orgUsage) *Find
 		who = "every private and internal repository"
 	}
 	use := fmt.Sprintf("used by %d: %s", len(u.Users), listRepos(u.Users, 3))
-	if len(u.Users) == 0 {
+	switch {
+	case len(u.Users) == 0 && len(u.Unknown) == 0 && u.ListingIncomplete:
+		use = "no pipeline seen using it, but repositories GitHub would not list may"
+	case len(u.Users) == 0:
 		use = fmt.Sprintf("no pipeline seen using it, but %d could use it out of sight: %s", len(u.Unknown), listRepos(u.Unknown, 3))
 	}
 	f := &Finding{

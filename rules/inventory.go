@@ -21,6 +21,18 @@ var unreadGaps = map[string]bool{
 	"unresolved": true, "interrupted": true,
 }
 
+// listingIncomplete reports whether the source could not list every
+// repository (GitHub refused to describe some): a secret visible to all of
+// them cannot be called unused.
+func listingIncomplete(inv *model.Inventory) bool {
+	for _, g := range inv.Coverage {
+		if g.Repo == "" && g.Kind == "incomplete-listing" {
+			return true
+		}
+	}
+	return false
+}
+
 // incompleteRepos returns the repositories whose pipelines were not fully
 // read, by name; all is true when that holds for every repository (an
 // interrupted scan).
@@ -89,13 +101,16 @@ type orgUsage struct {
 	Unknown []string
 	// Unscanned are selected repositories that are not in the inventory.
 	Unscanned []string
+	// ListingIncomplete: the source could not list every repository, and
+	// the secret is visible to those it left out.
+	ListingIncomplete bool
 	// Public counts the public readers.
 	Public int
 }
 
 // Unused reports whether TP004 calls the secret unused.
 func (u *orgUsage) Unused() bool {
-	return len(u.Users) == 0 && len(u.Unknown) == 0 && len(u.Unscanned) == 0
+	return len(u.Users) == 0 && len(u.Unknown) == 0 && len(u.Unscanned) == 0 && !u.ListingIncomplete
 }
 
 // orgSecretUsage works out who reads and who uses an organisation secret.
@@ -119,6 +134,10 @@ func orgSecretUsage(pass *OrgPass, s *model.Secret) *orgUsage {
 		case fr.InheritAll && !shadowed(r, s.Name):
 			u.Unknown = append(u.Unknown, r.Name)
 		}
+	}
+	if s.Visibility != "selected" && listingIncomplete(pass.Inventory) {
+		// Repositories the source could not list may read and use it.
+		u.ListingIncomplete = true
 	}
 	if s.Visibility == "selected" {
 		for _, name := range s.SelectedRepos {

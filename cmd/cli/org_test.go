@@ -484,3 +484,72 @@ func TestRepoAuditOneRepository(t *testing.T) {
 		t.Errorf("OpenAPI/schema: %s", x)
 	}
 }
+
+// TestOrgAuditRefusedFieldsAreGaps: a credential missing a repository
+// permission gets GraphQL errors on some fields of some repositories.
+// Each becomes a gap of its repository (partly read, not "fully read"),
+// a repository GitHub would not describe at all makes the listing
+// incomplete, and neither lets TP004 call a secret unused on the strength
+// of what was not read.
+func TestOrgAuditRefusedFieldsAreGaps(t *testing.T) {
+	const token = "github_pat_11REFUSEDTEST0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
+	tests := []struct {
+		drop        string
+		partly      []string
+		errKind     string
+		notFindings []string
+	}{
+		{drop: "contents", partly: []string{"octo/app"}, errKind: "unreadable",
+			notFindings: []string{"TP004 octo/app PYPI_API_TOKEN", "TP004  NPM_TOKEN"}},
+		{drop: "actions", errKind: "incomplete-listing", notFindings: []string{"TP004  NPM_TOKEN"}},
+	}
+	for _, tt := range tests {
+		t.Run("without "+tt.drop, func(t *testing.T) {
+			perms := auditPermissions()
+			delete(perms, tt.drop)
+			srv := fakegithub.New(actionOrg(token, perms), fakegithub.Options{GHES: true})
+			srv.Start(t)
+			var out, errOut bytes.Buffer
+			err := auditRun(context.Background(), &AuditOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Org: "octo", Format: "json", FailOn: "none",
+				GitHubURL: strings.TrimSuffix(srv.URL(), "/api/v3/"), NoCache: true, Concurrency: 4,
+				Getenv: func(k string) string { return map[string]string{"GH_ENTERPRISE_TOKEN": token}[k] }})
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errOut.String())
+			}
+			var rep struct {
+				Findings []struct{ Rule, Repo, Secret string }
+				Errors   []struct{ Repo, Kind, Message string }
+				Coverage struct {
+					PartlyRead []struct{ Repo string } `json:"partly_read"`
+				}
+			}
+			if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+				t.Fatal(err)
+			}
+			var partly []string
+			for _, p := range rep.Coverage.PartlyRead {
+				partly = append(partly, p.Repo)
+			}
+			if strings.Join(partly, ",") != strings.Join(tt.partly, ",") {
+				t.Errorf("partly read %v, want %v", partly, tt.partly)
+			}
+			kinds := map[string]bool{}
+			for _, e := range rep.Errors {
+				kinds[e.Kind] = true
+				if !strings.Contains(e.Message, "Resource not accessible") {
+					t.Errorf("gap %+v does not say what GitHub refused", e)
+				}
+			}
+			if !kinds[tt.errKind] {
+				t.Errorf("no %s gap in %+v", tt.errKind, rep.Errors)
+			}
+			for _, f := range rep.Findings {
+				for _, not := range tt.notFindings {
+					if f.Rule+" "+f.Repo+" "+f.Secret == not {
+						t.Errorf("%s reported although what could use the secret was not read", not)
+					}
+				}
+			}
+		})
+	}
+}

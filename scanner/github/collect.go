@@ -241,7 +241,81 @@ func (s *state) skip(g *gqlRepo) string {
 	return ""
 }
 
-func (s *state) add(g *gqlRepo, work chan<- *repoWork) {
+// nodeErrors sorts GraphQL errors by the repository node their path falls
+// under (prefix, then the node's index; index -1 when the prefix names one
+// repository): each becomes a gap of that repository. Errors outside any
+// node come back as unplaced.
+func (s *state) nodeErrors(ge *GraphQLError, prefix []any, nodes int) (map[int][]string, []string) {
+	byNode := map[int][]string{}
+	var unplaced []string
+	if ge == nil {
+		return byNode, nil
+	}
+	for _, e := range ge.Errors {
+		msg := e.Message
+		if len(e.Path) > 0 {
+			msg = pathString(e.Path) + ": " + msg
+		}
+		i, ok := nodeIndex(e.Path, prefix, nodes)
+		if !ok {
+			unplaced = append(unplaced, msg)
+			continue
+		}
+		byNode[i] = append(byNode[i], msg)
+	}
+	return byNode, unplaced
+}
+
+func nodeIndex(path, prefix []any, nodes int) (int, bool) {
+	if len(path) < len(prefix) {
+		return 0, false
+	}
+	for i, p := range prefix {
+		if fmt.Sprint(path[i]) != fmt.Sprint(p) {
+			return 0, false
+		}
+	}
+	if nodes < 0 {
+		return -1, true
+	}
+	if len(path) <= len(prefix) {
+		return 0, false
+	}
+	f, ok := path[len(prefix)].(float64)
+	if !ok || f < 0 || int(f) >= nodes {
+		return 0, false
+	}
+	return int(f), true
+}
+
+// pathString renders a GraphQL error path as the fields it names.
+func pathString(path []any) string {
+	var b strings.Builder
+	for _, p := range path {
+		switch v := p.(type) {
+		case float64:
+			fmt.Fprintf(&b, "[%d]", int(v))
+		default:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, v)
+		}
+	}
+	return b.String()
+}
+
+// refusedGap is the gap kind of a GraphQL error on a repository's field:
+// environments carry no pipeline, anything else (the default branch, the
+// workflow tree, a file) may.
+func refusedGap(msg string) string {
+	if strings.Contains(msg, ".environments") {
+		return "forbidden"
+	}
+	return "unreadable"
+}
+
+func (s *state) add(g *gqlRepo, work chan<- *repoWork, errs []string) {
 	full := g.NameWithOwner
 	if full == "" {
 		full = s.inv.Org + "/" + g.Name
@@ -277,6 +351,9 @@ func (s *state) add(g *gqlRepo, work chan<- *repoWork) {
 			r.Environments = append(r.Environments, env)
 		}
 		rw.envMore = e.TotalCount > len(e.Nodes)
+	}
+	for _, e := range errs {
+		s.gap(rw, refusedGap(e), "", "GitHub refused "+s.c.redact(e))
 	}
 	s.repos = append(s.repos, rw)
 	work <- rw
@@ -328,14 +405,21 @@ func (s *state) listOrg(ctx context.Context, text bool, work chan<- *repoWork) e
 			}
 			return fmt.Errorf("organisation %s not found or not visible with this credential", s.opts.Org)
 		}
-		if ge != nil {
-			s.gap(nil, "partial", "", "GitHub answered the repository list with errors: "+s.c.redact(ge.Error()))
-		}
 		rs := data.Organization.Repositories
-		for _, g := range rs.Nodes {
+		byNode, unplaced := s.nodeErrors(ge, []any{"organization", "repositories", "nodes"}, len(rs.Nodes))
+		for i, g := range rs.Nodes {
 			if g != nil {
-				s.add(g, work)
+				s.add(g, work, byNode[i])
+			} else if len(byNode[i]) > 0 {
+				unplaced = append(unplaced, byNode[i]...)
 			}
+		}
+		if len(unplaced) > 0 {
+			// A repository GitHub would not describe at all is missing
+			// from the inventory: say so, and let no rule call an
+			// organisation secret unused on the strength of the others.
+			s.gap(nil, "incomplete-listing", "", "GitHub answered the repository list with errors; what they concern was not read: "+
+				s.c.redact(strings.Join(unplaced, "; ")))
 		}
 		s.total.Store(int64(rs.TotalCount))
 		if !rs.PageInfo.HasNextPage || rs.PageInfo.EndCursor == "" {
@@ -365,7 +449,8 @@ func (s *state) listRepo(ctx context.Context, text bool, work chan<- *repoWork) 
 	// One repository asked for by name is scanned even if archived or a
 	// fork: the user chose it.
 	s.opts.IncludeArchived, s.opts.IncludeForks, s.opts.RepoGlobs = true, true, nil
-	s.add(data.Repository, work)
+	byNode, unplaced := s.nodeErrors(ge, []any{"repository"}, -1)
+	s.add(data.Repository, work, append(byNode[-1], unplaced...))
 	return nil
 }
 
