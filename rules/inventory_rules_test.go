@@ -255,6 +255,25 @@ func TestOrganisationSecretRules(t *testing.T) {
 			tp007:    true,
 		},
 		{
+			name:   "repositories GitHub would not list may use it: TP007, not TP004",
+			secret: &model.Secret{Name: "NPM_TOKEN", Visibility: "all"},
+			repos: func(t *testing.T) []*model.Repo {
+				return []*model.Repo{orgRepo(t, "a", "public", testOnly)}
+			},
+			coverage: []model.CoverageGap{{Kind: "incomplete-listing", Message: "organization.repositories.nodes[3]: Resource not accessible"}},
+			tp007:    true,
+			message:  []string{"repositories GitHub would not list may"},
+		},
+		{
+			name:   "an incomplete listing says nothing of a secret shared with selected repositories",
+			secret: &model.Secret{Name: "NPM_TOKEN", Visibility: "selected", SelectedRepos: []string{"o/a"}},
+			repos: func(t *testing.T) []*model.Repo {
+				return []*model.Repo{orgRepo(t, "a", "public", testOnly)}
+			},
+			coverage: []model.CoverageGap{{Kind: "incomplete-listing", Message: "organization.repositories.nodes[3]: Resource not accessible"}},
+			tp004:    true,
+		},
+		{
 			name:   "a binary script does not hide a use",
 			secret: &model.Secret{Name: "NPM_TOKEN", Visibility: "all"},
 			repos: func(t *testing.T) []*model.Repo {

@@ -488,26 +488,27 @@ func TestRepoAuditOneRepository(t *testing.T) {
 // TestOrgAuditRefusedFieldsAreGaps: a credential missing a repository
 // permission gets GraphQL errors on some fields of some repositories.
 // Each becomes a gap of its repository (partly read, not "fully read"),
-// a repository GitHub would not describe at all makes the listing
-// incomplete, and neither lets TP004 call a secret unused on the strength
-// of what was not read.
+// and TP004 never calls a secret unused on the strength of what was not
+// read. Refused environments null the whole repository node: tpscan asks
+// again without them, so the workflows and secrets are still read.
 func TestOrgAuditRefusedFieldsAreGaps(t *testing.T) {
 	const token = "github_pat_11REFUSEDTEST0123456789_abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01"
 	tests := []struct {
 		drop        string
 		partly      []string
 		errKind     string
+		findings    []string
 		notFindings []string
 	}{
 		{drop: "contents", partly: []string{"octo/app"}, errKind: "unreadable",
 			notFindings: []string{"TP004 octo/app PYPI_API_TOKEN", "TP004  NPM_TOKEN"}},
-		{drop: "actions", errKind: "incomplete-listing", notFindings: []string{"TP004  NPM_TOKEN"}},
+		{drop: "actions", partly: []string{"octo/app"}, errKind: "forbidden", findings: []string{"TP001 octo/app PYPI_API_TOKEN"}},
 	}
 	for _, tt := range tests {
 		t.Run("without "+tt.drop, func(t *testing.T) {
 			perms := auditPermissions()
 			delete(perms, tt.drop)
-			srv := fakegithub.New(actionOrg(token, perms), fakegithub.Options{GHES: true})
+			srv := fakegithub.New(actionOrg(token, perms), fakegithub.Options{GHES: true, Validator: fakegithub.LoadValidator(t)})
 			srv.Start(t)
 			var out, errOut bytes.Buffer
 			err := auditRun(context.Background(), &AuditOptions{IO: &IOStreams{Out: &out, ErrOut: &errOut}, Org: "octo", Format: "json", FailOn: "none",
@@ -542,6 +543,18 @@ func TestOrgAuditRefusedFieldsAreGaps(t *testing.T) {
 			}
 			if !kinds[tt.errKind] {
 				t.Errorf("no %s gap in %+v", tt.errKind, rep.Errors)
+			}
+			got := map[string]bool{}
+			for _, f := range rep.Findings {
+				got[f.Rule+" "+f.Repo+" "+f.Secret] = true
+			}
+			for _, want := range tt.findings {
+				if !got[want] {
+					t.Errorf("no %s in %v", want, got)
+				}
+			}
+			if vs := srv.Violations(); len(vs) > 0 {
+				t.Errorf("schema or OpenAPI violations: %v", vs)
 			}
 			for _, f := range rep.Findings {
 				for _, not := range tt.notFindings {

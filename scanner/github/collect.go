@@ -373,23 +373,47 @@ func (s *state) filters() string {
 	return ", " + strings.Join(f, ", ")
 }
 
+// orgPage is one page of the organisation inventory query.
+type orgPage struct {
+	Organization *struct {
+		Repositories struct {
+			TotalCount int `json:"totalCount"`
+			PageInfo   struct {
+				HasNextPage bool   `json:"hasNextPage"`
+				EndCursor   string `json:"endCursor"`
+			} `json:"pageInfo"`
+			Nodes []*gqlRepo `json:"nodes"`
+		} `json:"repositories"`
+	} `json:"organization"`
+}
+
+// envRefused lists the nodes GitHub nulled because their environments
+// were refused (every error of the node is on that field).
+func envRefused(nodes []*gqlRepo, byNode map[int][]string) []int {
+	var out []int
+	for i, g := range nodes {
+		if g != nil || len(byNode[i]) == 0 {
+			continue
+		}
+		all := true
+		for _, e := range byNode[i] {
+			if refusedGap(e) != "forbidden" {
+				all = false
+			}
+		}
+		if all {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // listOrg pages through the organisation's repositories.
 func (s *state) listOrg(ctx context.Context, text bool, work chan<- *repoWork) error {
 	q := OrgQuery(text, s.filters())
 	var after any
 	for page := 0; ; page++ {
-		var data struct {
-			Organization *struct {
-				Repositories struct {
-					TotalCount int `json:"totalCount"`
-					PageInfo   struct {
-						HasNextPage bool   `json:"hasNextPage"`
-						EndCursor   string `json:"endCursor"`
-					} `json:"pageInfo"`
-					Nodes []*gqlRepo `json:"nodes"`
-				} `json:"repositories"`
-			} `json:"organization"`
-		}
+		var data orgPage
 		err := s.c.graphql(ctx, "graphql inventory", q, map[string]any{"org": s.opts.Org, "first": s.opts.PageSize, "after": after}, &data)
 		var ge *GraphQLError
 		if err != nil && !errors.As(err, &ge) {
@@ -406,7 +430,27 @@ func (s *state) listOrg(ctx context.Context, text bool, work chan<- *repoWork) e
 			return fmt.Errorf("organisation %s not found or not visible with this credential", s.opts.Org)
 		}
 		rs := data.Organization.Repositories
-		byNode, unplaced := s.nodeErrors(ge, []any{"organization", "repositories", "nodes"}, len(rs.Nodes))
+		prefix := []any{"organization", "repositories", "nodes"}
+		byNode, unplaced := s.nodeErrors(ge, prefix, len(rs.Nodes))
+		if retry := envRefused(rs.Nodes, byNode); len(retry) > 0 {
+			// The environments of these repositories were refused, which
+			// nulled the whole node: read the page again without them, so
+			// that a token without that permission still gets the
+			// workflows and secrets.
+			var again orgPage
+			err := s.c.graphql(ctx, "graphql inventory", orgQuery(text, s.filters(), false),
+				map[string]any{"org": s.opts.Org, "first": s.opts.PageSize, "after": after}, &again)
+			var ge2 *GraphQLError
+			if (err == nil || errors.As(err, &ge2)) && again.Organization != nil && len(again.Organization.Repositories.Nodes) == len(rs.Nodes) {
+				byNode2, _ := s.nodeErrors(ge2, prefix, len(rs.Nodes))
+				for _, i := range retry {
+					if g := again.Organization.Repositories.Nodes[i]; g != nil {
+						rs.Nodes[i] = g
+						byNode[i] = append(byNode2[i], "environments not read: "+strings.Join(byNode[i], "; "))
+					}
+				}
+			}
+		}
 		for i, g := range rs.Nodes {
 			if g != nil {
 				s.add(g, work, byNode[i])
@@ -443,13 +487,27 @@ func (s *state) listRepo(ctx context.Context, text bool, work chan<- *repoWork) 
 	if err != nil && !errors.As(err, &ge) {
 		return fmt.Errorf("reading %s: %w", s.opts.Repo, err)
 	}
+	byNode, unplaced := s.nodeErrors(ge, []any{"repository"}, -1)
+	if data.Repository == nil && len(envRefused([]*gqlRepo{nil}, map[int][]string{0: byNode[-1]})) == 1 {
+		// Environments refused null the repository: ask without them.
+		var again struct {
+			Repository *gqlRepo `json:"repository"`
+		}
+		err := s.c.graphql(ctx, "graphql inventory", repoQuery(text, false), map[string]any{"owner": owner, "name": name}, &again)
+		var ge2 *GraphQLError
+		if err == nil || errors.As(err, &ge2) {
+			data.Repository = again.Repository
+			b2, u2 := s.nodeErrors(ge2, []any{"repository"}, -1)
+			byNode[-1] = append(b2[-1], "environments not read: "+strings.Join(byNode[-1], "; "))
+			unplaced = append(unplaced, u2...)
+		}
+	}
 	if data.Repository == nil {
 		return fmt.Errorf("repository %s not found or not visible with this credential", s.opts.Repo)
 	}
 	// One repository asked for by name is scanned even if archived or a
 	// fork: the user chose it.
 	s.opts.IncludeArchived, s.opts.IncludeForks, s.opts.RepoGlobs = true, true, nil
-	byNode, unplaced := s.nodeErrors(ge, []any{"repository"}, -1)
 	s.add(data.Repository, work, append(byNode[-1], unplaced...))
 	return nil
 }

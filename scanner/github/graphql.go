@@ -39,8 +39,13 @@ const repoFieldsTmpl = `fragment RepoFields on Repository {
   npmrc: object(expression: "HEAD:.npmrc") { ... on Blob { %[1]s } }
   pypirc: object(expression: "HEAD:.pypirc") { ... on Blob { %[1]s } }
   packageJSON: object(expression: "HEAD:package.json") { ... on Blob { %[1]s } }
-  environments(first: 25) { totalCount nodes { name protectionRules(first: 5) { nodes { type timeout } } } }
-}`
+%[2]s}`
+
+// environmentsField reads a repository's environments. A credential that
+// may not read them gets an error on this non-null field, which nulls the
+// whole repository node; the collector then asks again without it.
+const environmentsField = `  environments(first: 25) { totalCount nodes { name protectionRules(first: 5) { nodes { type timeout } } } }
+`
 
 const orgQueryTmpl = `query OrgInventory($org: String!, $first: Int!, $after: String) {
   rateLimit { cost limit remaining used resetAt }
@@ -70,20 +75,36 @@ const (
 // arguments of repositories (isArchived: false, isFork: false) so that
 // skipped repositories cost nothing.
 func OrgQuery(text bool, filters string) string {
+	return orgQuery(text, filters, true)
+}
+
+func orgQuery(text bool, filters string, environments bool) string {
 	sel := withoutText
 	if text {
 		sel = withText
 	}
-	return fmt.Sprintf(orgQueryTmpl, filters) + fmt.Sprintf(repoFieldsTmpl, sel)
+	env := ""
+	if environments {
+		env = environmentsField
+	}
+	return fmt.Sprintf(orgQueryTmpl, filters) + fmt.Sprintf(repoFieldsTmpl, sel, env)
 }
 
 // RepoQuery builds the single-repository inventory query.
 func RepoQuery(text bool) string {
+	return repoQuery(text, true)
+}
+
+func repoQuery(text, environments bool) string {
 	sel := withoutText
 	if text {
 		sel = withText
 	}
-	return repoQueryTmpl + fmt.Sprintf(repoFieldsTmpl, sel)
+	env := ""
+	if environments {
+		env = environmentsField
+	}
+	return repoQueryTmpl + fmt.Sprintf(repoFieldsTmpl, sel, env)
 }
 
 // BlobsQuery reads blobs by object id across repositories, one alias per

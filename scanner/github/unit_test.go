@@ -288,3 +288,27 @@ func TestSafeErrorsNeverShowTheToken(t *testing.T) {
 		t.Errorf("leaked: %s", msg)
 	}
 }
+
+func TestNodeErrorsPlaceEachErrorOnItsRepository(t *testing.T) {
+	s := &state{c: &Client{cred: TokenCredential("ghp_x", "test")}}
+	ge := &GraphQLError{Errors: []gqlError{
+		{Message: "Resource not accessible by integration", Path: []any{"organization", "repositories", "nodes", float64(1), "workflows"}},
+		{Message: "Resource not accessible by integration", Path: []any{"organization", "repositories", "nodes", float64(2), "environments"}},
+		{Message: "Something else", Path: []any{"organization", "repositories", "nodes", float64(9), "name"}},
+		{Message: "No path"},
+	}}
+	byNode, unplaced := s.nodeErrors(ge, []any{"organization", "repositories", "nodes"}, 3)
+	if got := byNode[1]; len(got) != 1 || got[0] != "organization.repositories.nodes[1].workflows: Resource not accessible by integration" {
+		t.Errorf("node 1: %q", got)
+	}
+	if refusedGap(byNode[1][0]) != "unreadable" || refusedGap(byNode[2][0]) != "forbidden" {
+		t.Error("a refused workflow tree hides pipelines; refused environments do not")
+	}
+	if len(unplaced) != 2 {
+		t.Errorf("an out-of-range node and a pathless error are unplaced: %q", unplaced)
+	}
+	nodes := []*gqlRepo{{Name: "a"}, {Name: "b"}, nil}
+	if got := envRefused(nodes, byNode); len(got) != 1 || got[0] != 2 {
+		t.Errorf("envRefused = %v, want [2]: only a nulled node whose every error is on environments is read again", got)
+	}
+}
