@@ -59,6 +59,8 @@ fuzz:
 	$(GO) test -run=NONE -fuzz=FuzzEngine -fuzztime=$(FUZZ_TIME) ./rules/
 	$(GO) test -run=NONE -fuzz=FuzzParseDoc -fuzztime=$(FUZZ_TIME) ./fixers/
 	$(GO) test -run=NONE -fuzz=FuzzApplyUnified -fuzztime=$(FUZZ_TIME) ./fixers/
+	$(GO) test -run=NONE -fuzz=FuzzParse$$ -fuzztime=$(FUZZ_TIME) ./reports/codescanning/
+	$(GO) test -run=NONE -fuzz=FuzzMarkdownEscaping -fuzztime=$(FUZZ_TIME) ./reports/
 
 # Benchmarks are measured, not asserted: see README "Performance".
 bench:
