@@ -48,9 +48,9 @@ type MarkdownOptions struct {
 	// GitHub counts them; 0 means no limit. GitHub refuses issue bodies and
 	// comments longer than GitHubMaxChars, so a caller that posts the report
 	// should pass that. Over the cap, detail is dropped from the end: first
-	// the suppressed findings listed, then the lowest-risk fix groups down to
-	// the top one, the collapsed table rows, that last group, coverage
-	// entries and the visible rows; the report says how many findings it
+	// the suppressed findings listed, then the collapsed table rows, the
+	// lowest-risk fix groups down to the top one, coverage entries, that
+	// last group and the visible rows; the report says how many findings it
 	// left out and points to --format json, and it stays valid Markdown (no
 	// unclosed <details> or fences). The incomplete-scan warning is never
 	// dropped.
@@ -143,9 +143,10 @@ func (m *markdown) full() plan {
 
 // fit renders the report within limit runes (0: no limit). Each part is
 // cut in turn, to the largest size that fits with the parts after it still
-// whole: suppressed findings, the fix groups down to the top one (the most
-// useful detail there is), the collapsed table rows, that last group, the
-// coverage entries, and the visible rows.
+// whole: suppressed findings, the collapsed table rows (a listing JSON has
+// too), the fix groups down to the top one (what a reader acts on: the
+// most useful detail there is), the coverage entries, that last group, and
+// the visible rows.
 func (m *markdown) fit(limit int) string {
 	p := m.full()
 	doc := m.render(p, p)
@@ -157,7 +158,7 @@ func (m *markdown) fit(limit int) string {
 	for _, cut := range []struct {
 		size  *int
 		floor int
-	}{{&p.suppressed, 0}, {&p.groups, min(1, p.groups)}, {&p.hidden, 0}, {&p.groups, 0}, {&p.coverage, 0}, {&p.visible, 0}} {
+	}{{&p.suppressed, 0}, {&p.hidden, 0}, {&p.groups, min(1, p.groups)}, {&p.coverage, 0}, {&p.groups, 0}, {&p.visible, 0}} {
 		most := *cut.size
 		*cut.size = cut.floor
 		if !fits() {
@@ -232,14 +233,12 @@ func (m *markdown) writeHeader(b *strings.Builder, p, full plan) {
 	r, s := m.r, m.r.Summary
 	fmt.Fprintf(b, "# %s\n\n", m.title())
 	if len(m.active) == 0 {
-		fmt.Fprintf(b, "**No findings** in %s (%s, %s).\n\n", count(s.Repositories, "repository", "repositories"),
-			count(s.Files, "file", "files"), count(s.Pipelines, "pipeline", "pipelines"))
+		fmt.Fprintf(b, "**No findings** in %s.\n\n", scannedText(s))
 	} else {
 		fmt.Fprintf(b, "- **Findings:** %d (%d critical, %d high, %d medium, %d low)\n", len(m.active),
 			s.BySeverity["critical"], s.BySeverity["high"], s.BySeverity["medium"], s.BySeverity["low"])
 		fmt.Fprintf(b, "- **Automatic patch:** for %d of the %d (`tpscan fix` writes them)\n", m.patched, len(m.active))
-		fmt.Fprintf(b, "- **Scanned:** %s, %s, %s\n", count(s.Repositories, "repository", "repositories"),
-			count(s.Files, "file", "files"), count(s.Pipelines, "pipeline", "pipelines"))
+		fmt.Fprintf(b, "- **Scanned:** %s\n", scannedText(s))
 		if n := len(m.suppressed); n > 0 && !m.opts.ShowSuppressed {
 			fmt.Fprintf(b, "- **Suppressed:** %d, not listed (`--show-suppressed` lists them)\n\n", n)
 		} else {
@@ -523,6 +522,10 @@ func secretOf(f *rules.Finding) secretKey {
 	k := secretKey{scope: storedScope(f), repo: f.Repo, kind: kindWord(f.SecretKind), name: f.Secret, env: f.Environment}
 	if k.scope == scopeOrg {
 		k.repo, k.env = "", ""
+	} else if k.repo == "" {
+		// A file scanned on its own is its own unit: the same secret name
+		// in two unrelated files is two secrets, perhaps of two projects.
+		k.repo = f.Path
 	}
 	return k
 }
@@ -552,6 +555,8 @@ func groupTitle(g *group) (title, intro string) {
 		of := ""
 		if f.Repo != "" {
 			of = " of " + mdText(f.Repo)
+		} else if f.Path != "" && k.scope != scopeOrg {
+			of = " in " + mdCode(f.Path)
 		}
 		switch k.scope {
 		case scopeOrg:
@@ -821,12 +826,25 @@ func (m *markdown) coverageLines() {
 	}
 }
 
+// scannedText says what was scanned: repositories (when any), files and
+// pipelines.
+func scannedText(s Summary) string {
+	what := count(s.Files, "file", "files") + ", " + count(s.Pipelines, "pipeline", "pipelines")
+	if s.Repositories == 0 {
+		return what
+	}
+	return count(s.Repositories, "repository", "repositories") + " (" + what + ")"
+}
+
 func (m *markdown) writeCoverage(b *strings.Builder, p plan) {
 	b.WriteString("## Coverage\n\n")
 	c := m.r.Coverage
 	switch {
 	case c == nil:
 		b.WriteString("This scan recorded no coverage figures.\n\n")
+	case len(c.PartlyRead) == 0 && len(c.Skipped) == 0 && len(m.r.Errors) == 0 && c.Repositories == 0:
+		// Files named on their own: no repository to count.
+		fmt.Fprintf(b, "Every file was fully read (%s).\n\n", count(m.r.Summary.Files, "file", "files"))
 	case len(c.PartlyRead) == 0 && len(c.Skipped) == 0 && len(m.r.Errors) == 0:
 		fmt.Fprintf(b, "All %s fully read; none skipped.\n\n", count(c.Repositories, "repository was", "repositories were"))
 	default:

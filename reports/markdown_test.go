@@ -801,3 +801,35 @@ func TestMarkdownDemoRendersOnGitHub(t *testing.T) {
 	}
 	checkMarkdown(t, string(b))
 }
+
+// TestMarkdownLooseFilesGroupApart: files scanned on their own have no
+// repository; the same secret name in two of them is two secrets (perhaps
+// of two projects), so each file is its own group and its heading names it.
+func TestMarkdownLooseFilesGroupApart(t *testing.T) {
+	a := &rules.Finding{Rule: "TP001", RuleName: "stored-token-publish", Score: 80, Severity: "high", Path: "a/release.yml", Line: 9,
+		Secret: "PYPI_API_TOKEN", SecretKind: "secret", Message: "Secret PYPI_API_TOKEN reaches twine", Fingerprint: "a"}
+	b := &rules.Finding{Rule: "TP001", RuleName: "stored-token-publish", Score: 70, Severity: "high", Path: "b/release.yml", Line: 4,
+		Secret: "PYPI_API_TOKEN", SecretKind: "secret", Message: "Secret PYPI_API_TOKEN reaches twine", Fingerprint: "b"}
+	out := writeMD(t, report(a, b), MarkdownOptions{})
+	for _, h := range []string{"### Secret `PYPI_API_TOKEN` in `a/release.yml`\n", "### Secret `PYPI_API_TOKEN` in `b/release.yml`\n"} {
+		if !strings.Contains(out, h) {
+			t.Errorf("no heading %q in:\n%s", h, out)
+		}
+	}
+}
+
+// TestMarkdownCutKeepsFixesBeforeTheListing: when a report must be cut,
+// the fix groups (what a reader acts on) outlast the collapsed rows of the
+// table, which --format json lists anyway.
+func TestMarkdownCutKeepsFixesBeforeTheListing(t *testing.T) {
+	fs := manyFindings(400)
+	r := report(fs...)
+	out := writeMD(t, r, MarkdownOptions{MaxChars: 30000})
+	groups := strings.Count(out, "\n### ")
+	if strings.Contains(out, "<summary>") && strings.Contains(out, "more finding") && groups < 10 {
+		t.Errorf("the cut kept collapsed table rows but only %d fix groups", groups)
+	}
+	if groups < 10 {
+		t.Errorf("30,000 characters hold only %d fix groups", groups)
+	}
+}
