@@ -519,11 +519,25 @@ func physical(repo, uri string, line, col, endLine, endCol int, multi bool) *sar
 
 // uriPath makes a relative file path a relative URI reference: each
 // segment escaped, '/' kept.
+//
+// A file named by an absolute path (tpscan local /abs/wf.yml) is not in a
+// repository: it becomes a file:// URI, since a relative reference may not
+// begin with a slash.
 func uriPath(p string) string {
 	p = strings.TrimPrefix(path.Clean(strings.ReplaceAll(p, "\\", "/")), "./")
+	abs := strings.HasPrefix(p, "/")
+	if len(p) >= 3 && p[1] == ':' && p[2] == '/' {
+		abs, p = true, "/"+p // a Windows drive: file:///C:/...
+	}
 	segs := strings.Split(p, "/")
 	for i, s := range segs {
+		if i == 1 && strings.HasSuffix(s, ":") && len(s) == 2 {
+			continue // the drive letter keeps its colon
+		}
 		segs[i] = url.PathEscape(s)
+	}
+	if abs {
+		return "file://" + strings.Join(segs, "/")
 	}
 	return strings.Join(segs, "/")
 }

@@ -185,6 +185,8 @@ func TestSARIFLocations(t *testing.T) {
 		{"file with no line", func(f *rules.Finding) { f.Path, f.Line, f.Column, f.EndLine, f.EndColumn = ".pypirc", 0, 0, 0, 0 },
 			".pypirc", [4]int{1, 1, 1, 1}},
 		{"escaped path", func(f *rules.Finding) { f.Path = "dir with space/x#1.yml" }, "dir%20with%20space/x%231.yml", [4]int{12, 9, 12, 40}},
+		{"absolute path", func(f *rules.Finding) { f.Repo, f.Path = "", "/tmp/wf 1/release.yml" }, "file:///tmp/wf%201/release.yml", [4]int{12, 9, 12, 40}},
+		{"windows drive", func(f *rules.Finding) { f.Repo, f.Path = "", `C:\ci\release.yml` }, "file:///C:/ci/release.yml", [4]int{12, 9, 12, 40}},
 		{"repository secret", func(f *rules.Finding) { f.Path, f.SecretScope, f.SecretKind = "", "repository", "secret" },
 			"settings/secrets/actions/PYPI_API_TOKEN", [4]int{1, 1, 1, 1}},
 		{"environment secret", func(f *rules.Finding) {

@@ -453,6 +453,22 @@ func TestSARIFValidate(t *testing.T) {
 		requireValid(t, bin, file)
 	})
 
+	t.Run("absolute paths", func(t *testing.T) {
+		// Files named by absolute path become file:// URIs: a relative
+		// reference may not begin with a slash (SARIF1004).
+		abs, err := filepath.Abs(filepath.Join(root, "testdata", "demo-org", "npm-widget", ".github", "workflows", "ci.yml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, out, errs := runCLI(t, "local", "--format", "sarif", "--fail-on", "none", abs)
+		file := writeSARIF(t, "absolute.sarif", code, out, errs, ExitOK)
+		if n := sarifResults(t, file); n == 0 {
+			t.Fatal("no results to check the locations of")
+		}
+		t.Parallel()
+		requireValid(t, bin, file)
+	})
+
 	t.Run("org", func(t *testing.T) {
 		st, _ := corpusOrg(t)
 		srv := fakegithub.New(st, fakegithub.Options{GHES: true})
