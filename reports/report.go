@@ -44,6 +44,12 @@ type Repository struct {
 	Visibility    string `json:"visibility,omitempty"`
 	DefaultBranch string `json:"default_branch,omitempty"`
 	Commit        string `json:"commit,omitempty"`
+	// Ref is the ref read when it is not the default branch (a checkout's
+	// current branch); Forge and ForgeRepo name a checkout's repository
+	// on its forge, from its origin.
+	Ref       string `json:"ref,omitempty"`
+	Forge     string `json:"forge,omitempty"`
+	ForgeRepo string `json:"forge_repo,omitempty"`
 }
 
 // Tool names the producer.
@@ -100,7 +106,7 @@ func New(inv *model.Inventory, fs []*rules.Finding, expired []rules.ExpiredSuppr
 		if !repo.Loose {
 			s.Repositories++
 			r.Repositories = append(r.Repositories, Repository{Name: repo.Name, Visibility: repo.Visibility,
-				DefaultBranch: repo.DefaultBranch, Commit: repo.Commit})
+				DefaultBranch: repo.DefaultBranch, Commit: repo.Commit, Ref: repo.Ref, Forge: repo.Forge, ForgeRepo: repo.ForgeRepo})
 		}
 		s.Files += len(repo.Files)
 		s.Pipelines += len(repo.Pipelines)

@@ -219,11 +219,11 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 	run.AutomationDetails = &sarif.RunAutomationDetails{ID: strPtr(category)}
 	run.ColumnKind = "unicodeCodePoints"
 	rootBase := ""
-	if len(repos) == 1 && repos[0].Commit != "" && opts.WebURL != "" {
-		vc := sarif.NewVersionControlDetails().WithRepositoryURI(strings.TrimSuffix(opts.WebURL, "/") + "/" + repos[0].Name).
+	if web, name, ref, ok := provenance(repos, opts); ok {
+		vc := sarif.NewVersionControlDetails().WithRepositoryURI(strings.TrimSuffix(web, "/") + "/" + name).
 			WithRevisionID(repos[0].Commit)
-		if repos[0].DefaultBranch != "" {
-			vc = vc.WithBranch("refs/heads/" + repos[0].DefaultBranch)
+		if ref != "" {
+			vc = vc.WithBranch(ref)
 		}
 		// Result paths are relative to the repository root, which the
 		// provenance names as %SRCROOT% (as CodeQL's output does).
@@ -267,6 +267,9 @@ func sarifLog(r *Report, findings []*rules.Finding, repos []Repository, gaps []m
 	props := sarif.Properties{PropSuppressed: suppressed, PropPartial: len(gaps) > 0}
 	if len(repos) == 1 {
 		props[PropRepository] = repos[0].Name
+		if repos[0].ForgeRepo != "" && opts.WebURL == "" {
+			props[PropRepository] = repos[0].ForgeRepo
+		}
 		if partlyRead(r, repos[0].Name) {
 			props[PropPartial] = true
 		}
@@ -314,6 +317,30 @@ func redactTokens(b []byte) []byte {
 		b = append(b[:m.Offset:m.Offset], append([]byte(m.Fingerprint), b[m.End:]...)...)
 	}
 	return b
+}
+
+// provenance is where a run over one repository was read from: the
+// forge's web root, the repository's name there and the ref. API scans
+// know them (opts.WebURL, the default branch); a git checkout knows its
+// HEAD and, from origin, its forge.
+func provenance(repos []Repository, opts SARIFOptions) (web, name, ref string, ok bool) {
+	if len(repos) != 1 || repos[0].Commit == "" {
+		return "", "", "", false
+	}
+	r := repos[0]
+	switch {
+	case opts.WebURL != "":
+		web, name = opts.WebURL, r.Name
+	case r.Forge != "" && r.ForgeRepo != "":
+		web, name = "https://"+r.Forge+"/", r.ForgeRepo
+	default:
+		return "", "", "", false
+	}
+	ref = r.Ref
+	if ref == "" && r.DefaultBranch != "" {
+		ref = "refs/heads/" + r.DefaultBranch
+	}
+	return web, name, ref, true
 }
 
 func gapText(g model.CoverageGap) string {

@@ -338,3 +338,35 @@ func TestOrgUpload(t *testing.T) {
 		t.Errorf("OpenAPI violations: %v", vs)
 	}
 }
+
+// TestLocalCheckoutSARIFIsUploadable: a git checkout's SARIF names the
+// commit checked out, its branch and origin's repository, so that
+// `tpscan upload-sarif` takes it as it is.
+func TestLocalCheckoutSARIFIsUploadable(t *testing.T) {
+	const sha = "0123456789abcdef0123456789abcdef01234567"
+	dir := filepath.Join(t.TempDir(), "widget")
+	write(t, filepath.Join(dir, ".github", "workflows", "release.yml"), publishWorkflow)
+	write(t, filepath.Join(dir, ".git", "HEAD"), "ref: refs/heads/main\n")
+	write(t, filepath.Join(dir, ".git", "refs", "heads", "main"), sha+"\n")
+	write(t, filepath.Join(dir, ".git", "config"), "[remote \"origin\"]\n\turl = git@github.com:acme/widget.git\n")
+	run := sarifOf(t, dir)
+	if len(run.Provenance) != 1 || run.Provenance[0].RepositoryURI != "https://github.com/acme/widget" ||
+		run.Provenance[0].RevisionID != sha || run.Provenance[0].Branch != "refs/heads/main" {
+		t.Fatalf("provenance %+v", run.Provenance)
+	}
+	if run.Properties["tpscan/repository"] != "acme/widget" || len(run.Results) == 0 {
+		t.Errorf("repository %v, %d results", run.Properties["tpscan/repository"], len(run.Results))
+	}
+	code, out, errOut := runCLI(t, "local", "--format", "sarif", "--fail-on", "none", dir)
+	if code != 0 {
+		t.Fatal(errOut)
+	}
+	file := filepath.Join(t.TempDir(), "tpscan.sarif")
+	if err := os.WriteFile(file, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runCLI(t, "upload-sarif", "--dry-run", file)
+	if code != 0 || !strings.Contains(out, "acme/widget") || !strings.Contains(out, "would-upload") {
+		t.Errorf("upload-sarif --dry-run: exit %d\n%s\n%s", code, out, errOut)
+	}
+}

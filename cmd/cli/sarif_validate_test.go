@@ -453,6 +453,22 @@ func TestSARIFValidate(t *testing.T) {
 		requireValid(t, bin, file)
 	})
 
+	t.Run("git checkout", func(t *testing.T) {
+		// A checkout's SARIF carries provenance from .git, with its paths
+		// under %SRCROOT% (SARIF2007).
+		repo := filepath.Join(t.TempDir(), "widget")
+		write(t, filepath.Join(repo, ".github", "workflows", "release.yml"), publishWorkflow)
+		write(t, filepath.Join(repo, ".git", "HEAD"), "0123456789abcdef0123456789abcdef01234567\n")
+		write(t, filepath.Join(repo, ".git", "config"), "[remote \"origin\"]\n\turl = https://github.com/acme/widget.git\n")
+		code, out, errs := runCLI(t, "local", "--format", "sarif", "--fail-on", "none", repo)
+		file := writeSARIF(t, "checkout.sarif", code, out, errs, ExitOK)
+		if !strings.Contains(out, `"revisionId": "0123456789abcdef0123456789abcdef01234567"`) {
+			t.Fatal("no provenance to check")
+		}
+		t.Parallel()
+		requireValid(t, bin, file)
+	})
+
 	t.Run("absolute paths", func(t *testing.T) {
 		// Files named by absolute path become file:// URIs: a relative
 		// reference may not begin with a slash (SARIF1004).

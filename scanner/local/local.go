@@ -67,7 +67,10 @@ func Load(ctx context.Context, paths []string, opts Options) (*model.Inventory, 
 			}
 			jobs = append(jobs, js...)
 		case dirCheckout:
-			r := &model.Repo{Name: filepath.Base(filepath.Clean(p)), Root: p}
+			r := &model.Repo{Name: checkoutName(p), Root: p}
+			if g, ok := readGit(p); ok {
+				r.Commit, r.Ref, r.Forge, r.ForgeRepo = g.Commit, g.Ref, g.Host, g.Repo
+			}
 			inv.Repos = append(inv.Repos, r)
 			jobs = append(jobs, checkoutJobs(inv, r, opts)...)
 		default:

@@ -66,9 +66,18 @@ type Repo struct {
 	// Visibility is "public", "private", "internal" or "" when unknown.
 	Visibility    string
 	DefaultBranch string
-	// Commit is the default branch's head commit that was read, when the
-	// source knows it (API sources): reports and uploads name it.
+	// Commit is the commit that was read, when the source knows it: the
+	// default branch's head for API sources, HEAD for a git checkout.
+	// Reports and uploads name it.
 	Commit string
+	// Ref is the ref that was read when it is not the default branch's
+	// (a checkout's current branch, refs/heads/B); empty when detached or
+	// unknown.
+	Ref string
+	// Forge and ForgeRepo name the repository on its forge when the source
+	// knows it and Name does not (a checkout whose origin is
+	// https://github.com/OWNER/NAME: "github.com", "OWNER/NAME").
+	Forge, ForgeRepo string
 	// Pipelines are the parsed CI files.
 	Pipelines []*Pipeline
 	// Files holds every file read: CI files (for fixers, which need the exact
