@@ -61,6 +61,7 @@ fuzz:
 	$(GO) test -run=NONE -fuzz=FuzzApplyUnified -fuzztime=$(FUZZ_TIME) ./fixers/
 	$(GO) test -run=NONE -fuzz=FuzzParse$$ -fuzztime=$(FUZZ_TIME) ./reports/codescanning/
 	$(GO) test -run=NONE -fuzz=FuzzMarkdownEscaping -fuzztime=$(FUZZ_TIME) ./reports/
+	$(GO) test -run=NONE -fuzz=FuzzGitConfig -fuzztime=$(FUZZ_TIME) ./scanner/local/
 
 # Benchmarks are measured, not asserted: see README "Performance".
 bench:

@@ -135,6 +135,9 @@ func forgeRepo(raw string) (host, repo string) {
 	} else {
 		return "", ""
 	}
+	if host == "" {
+		return "", ""
+	}
 	p = strings.TrimSuffix(strings.Trim(p, "/"), ".git")
 	parts := strings.Split(p, "/")
 	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {

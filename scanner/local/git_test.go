@@ -3,6 +3,7 @@ package local
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -81,4 +82,22 @@ func TestForgeRepo(t *testing.T) {
 			t.Errorf("forgeRepo(%q) = %q, %q; want %q, %q", tt.url, host, repo, tt.host, tt.repo)
 		}
 	}
+}
+
+// FuzzGitConfig: origin's URL comes from a file of the scanned checkout.
+// Parsing never panics, and a repository it names is OWNER/NAME on a host.
+func FuzzGitConfig(f *testing.F) {
+	f.Add([]byte("[remote \"origin\"]\n\turl = git@github.com:acme/widget.git\n"))
+	f.Add([]byte("[remote \"origin\"]\nurl=https://github.com/a/b\n[remote \"x\"]\nurl=y\n"))
+	f.Add([]byte("[remote \"origin\"]\n\turl = ssh://git@h:22/a/b.git\n"))
+	f.Fuzz(func(t *testing.T, cfg []byte) {
+		host, repo := forgeRepo(originURL(cfg))
+		if repo == "" {
+			return
+		}
+		owner, name, ok := strings.Cut(repo, "/")
+		if host == "" || !ok || owner == "" || name == "" || strings.Contains(name, "/") {
+			t.Fatalf("forgeRepo gave %q, %q", host, repo)
+		}
+	})
 }
