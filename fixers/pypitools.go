@@ -819,36 +819,6 @@ func pypitoolUses(target, dist string, skip bool) []string {
 	return lines
 }
 
-// pypitoolWorkDir is the working directory of a run step: its own, the
-// job's defaults, or the workflow's; "" for the workspace.
-func pypitoolWorkDir(d *doc, step *yaml.Node, job string) string {
-	if _, v := child(step, "working-directory"); v != nil {
-		return v.Value
-	}
-	for _, p := range []string{"jobs." + job + ".defaults.run.working-directory", "defaults.run.working-directory"} {
-		if _, _, v := d.lookup(p); v != nil && v.Kind == yaml.ScalarNode {
-			return v.Value
-		}
-	}
-	return ""
-}
-
-// pypitoolDist is the action's packages-dir for dist relative to a
-// working directory, or "" for the default (dist).
-func pypitoolDist(wd, dist string) string {
-	if dist == "" {
-		dist = "dist"
-	}
-	p := dist
-	if wd != "" && !strings.HasPrefix(dist, "/") {
-		p = path.Join(wd, dist)
-	}
-	if path.Clean(p) == "dist" {
-		return ""
-	}
-	return strings.TrimSuffix(p, "/") + "/"
-}
-
 // ---- poetry, flit, hatch, rye ----
 
 // ptCand is a publish command found in a job.
@@ -1041,7 +1011,7 @@ func pypitoolCommand(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) 
 	deleted := map[string]bool{}
 	converted := false
 	idx := pypitoolSortedOps(ops)
-	dist := pypitoolDist(pypitoolWorkDir(d, c.sc.step, job), c.pub.distDir)
+	dist := packagesDir(runWorkDir(d, c.sc.step, job), c.pub.distDir)
 	for _, i := range idx {
 		o := ops[i]
 		switch {
@@ -1684,7 +1654,7 @@ func pypitoolJRubics(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) 
 			return nil, refuse("package_directory " + pd)
 		}
 		script = append([]string{"working-directory: " + pd}, script...)
-		dist = pypitoolDist(pd, "")
+		dist = packagesDir(pd, "")
 	}
 	e, err := pypitoolReplaceEntry(d, usesKey, script)
 	if err != nil {
@@ -1776,7 +1746,7 @@ func pypitoolDeployPyPI(d *doc, f *rules.Finding, notes *[]string) ([]Edit, erro
 			if !ptPlainPath.MatchString(v.Value) {
 				return nil, &Refusal{Reason: ReasonNoFixer, Detail: "casperdcl/deploy-pypi dist_dir " + v.Value}
 			}
-			dist = pypitoolDist("", v.Value)
+			dist = packagesDir("", v.Value)
 		case "skip_existing":
 			skip = v.Value == "true"
 		default:

@@ -36,11 +36,11 @@ var (
 	setuppyRepoLine = regexp.MustCompile(`^\s*repository\s*[=:]\s*(\S+)\s*$`)
 	setuppySection  = regexp.MustCompile(`^\s*\[([^\]]+)\]\s*$`)
 	// setuppyCommands are the distutils and setuptools commands a build
-	// line may hold; setuppyDists those that put a distribution in dist/.
+	// line may hold; packagesDirs those that put a distribution in dist/.
 	setuppyCommands = map[string]bool{"sdist": true, "bdist_wheel": true, "bdist_egg": true, "bdist": true, "bdist_dumb": true, "bdist_rpm": true,
 		"build": true, "build_py": true, "build_ext": true, "build_clib": true, "build_scripts": true, "egg_info": true, "check": true,
 		"clean": true, "upload": true, "register": true}
-	setuppyDists = map[string]bool{"sdist": true, "bdist_wheel": true, "bdist_egg": true, "bdist": true, "bdist_dumb": true, "bdist_rpm": true}
+	packagesDirs = map[string]bool{"sdist": true, "bdist_wheel": true, "bdist_egg": true, "bdist": true, "bdist_dumb": true, "bdist_rpm": true}
 )
 
 // setuppyUpload is a parsed `python setup.py ... upload` line.
@@ -151,7 +151,7 @@ func fixSetupPyUpload(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error)
 		return nil, err
 	}
 	// The new publish step, right after the build.
-	dist := setuppyDist(setuppyWorkDir(d, up.sc.step, j.id), up.distDir)
+	dist := packagesDir(runWorkDir(d, up.sc.step, j.id), up.distDir)
 	lines := []string{"name: Publish to " + setuppyIndexName(target)}
 	for _, k := range []string{"if", "continue-on-error", "timeout-minutes"} {
 		kn, v := child(up.sc.step, k)
@@ -322,12 +322,12 @@ func setuppyParse(words []jsrelWord) (*setuppyUpload, string) {
 				case v == "register":
 					up.register = true
 				case uploads > 0:
-					if setuppyDists[v] {
+					if packagesDirs[v] {
 						return nil, "a distribution built after upload (" + v + ")"
 					}
 					keep = append(keep, w.raw)
 				default:
-					if setuppyDists[v] {
+					if packagesDirs[v] {
 						dirs = append(dirs, "dist")
 					}
 					keep = append(keep, w.raw)
@@ -369,7 +369,7 @@ func setuppyParse(words []jsrelWord) (*setuppyUpload, string) {
 			prevOpt = !hasVal
 			continue
 		}
-		if (name == "-d" || name == "--dist-dir") && setuppyDists[cmd] {
+		if (name == "-d" || name == "--dist-dir") && packagesDirs[cmd] {
 			if !hasVal {
 				if k+1 >= len(words) {
 					return nil, name + " without a value"
@@ -714,36 +714,6 @@ func (j *jsrelJob) setuppyVerify() error {
 		}
 	}
 	return nil
-}
-
-// setuppyWorkDir is the working directory of a run step: its own, the
-// job's defaults, or the workflow's; "" for the workspace.
-func setuppyWorkDir(d *doc, step *yaml.Node, job string) string {
-	if _, v := child(step, "working-directory"); v != nil {
-		return v.Value
-	}
-	for _, p := range []string{"jobs." + job + ".defaults.run.working-directory", "defaults.run.working-directory"} {
-		if _, _, v := d.lookup(p); v != nil && v.Kind == yaml.ScalarNode {
-			return v.Value
-		}
-	}
-	return ""
-}
-
-// setuppyDist is the action's packages-dir for dist relative to a
-// working directory, or "" for the default (dist).
-func setuppyDist(wd, dist string) string {
-	if dist == "" {
-		dist = "dist"
-	}
-	p := dist
-	if wd != "" && !strings.HasPrefix(dist, "/") {
-		p = path.Join(wd, dist)
-	}
-	if path.Clean(p) == "dist" {
-		return ""
-	}
-	return strings.TrimSuffix(p, "/") + "/"
 }
 
 func setuppyOr(s, def string) string {

@@ -3,6 +3,7 @@ package fixers
 import (
 	"bytes"
 	"fmt"
+	"path"
 	"strconv"
 	"strings"
 
@@ -416,4 +417,34 @@ func (d *doc) stepEntryLines(stepPath, key string) ([]string, error) {
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// runWorkDir is the working directory of a run step: its own, the
+// job's defaults, or the workflow's; "" for the workspace.
+func runWorkDir(d *doc, step *yaml.Node, job string) string {
+	if _, v := child(step, "working-directory"); v != nil {
+		return v.Value
+	}
+	for _, p := range []string{"jobs." + job + ".defaults.run.working-directory", "defaults.run.working-directory"} {
+		if _, _, v := d.lookup(p); v != nil && v.Kind == yaml.ScalarNode {
+			return v.Value
+		}
+	}
+	return ""
+}
+
+// packagesDir is the action's packages-dir for dist relative to a
+// working directory, or "" for the default (dist).
+func packagesDir(wd, dist string) string {
+	if dist == "" {
+		dist = "dist"
+	}
+	p := dist
+	if wd != "" && !strings.HasPrefix(dist, "/") {
+		p = path.Join(wd, dist)
+	}
+	if path.Clean(p) == "dist" {
+		return ""
+	}
+	return strings.TrimSuffix(p, "/") + "/"
 }
