@@ -699,43 +699,19 @@ type jsrelWord struct {
 	start, end int
 }
 
-var (
-	jsrelBlockHeader = regexp.MustCompile(`^\s*(?:-\s+)?run:\s*\|[-+0-9]*\s*(?:#.*)?$`)
-	jsrelControl     = map[string]bool{"if": true, "then": true, "else": true, "elif": true, "fi": true, "for": true, "while": true,
-		"until": true, "do": true, "done": true, "case": true, "esac": true, "function": true, "select": true, "{": true, "}": true}
-)
+var ()
 
 // jsrelReadScript reads a step's run: script (a literal block or one line),
 // or nil.
 func jsrelReadScript(d *doc, stepPath string, idx int, st *yaml.Node) *jsrelScript {
 	rk, rv := child(st, "run")
-	if rv == nil || rv.Kind != yaml.ScalarNode {
-		return nil
-	}
-	from, to, ok := d.entryLines(rk)
+	lines, inline, ok := d.runScriptLines(rk, rv)
 	if !ok {
 		return nil
 	}
-	sc := &jsrelScript{idx: idx, path: stepPath, step: st, runKey: rk, runVal: rv, simple: true}
-	switch {
-	case rv.Style&yaml.LiteralStyle != 0:
-		if !jsrelBlockHeader.MatchString(strings.TrimRight(d.line(from), "\r\n")) {
-			return nil
-		}
-		for n := from + 1; n <= to; n++ {
-			text := strings.TrimRight(d.line(n), "\r\n")
-			if !blankOrComment(text) {
-				sc.lines = append(sc.lines, jsrelLine{n: n, text: text})
-			}
-		}
-	case rv.Style&yaml.FoldedStyle != 0:
-		return nil
-	default:
-		if from != to || rv.Line != rk.Line || strings.ContainsAny(rv.Value, "\r\n") {
-			return nil
-		}
-		sc.inline = true
-		sc.lines = []jsrelLine{{n: from, text: rv.Value}}
+	sc := &jsrelScript{idx: idx, path: stepPath, step: st, runKey: rk, runVal: rv, simple: true, inline: inline}
+	for _, l := range lines {
+		sc.lines = append(sc.lines, jsrelLine{n: l.n, text: l.text})
 	}
 	for k := range sc.lines {
 		l := &sc.lines[k]
@@ -744,8 +720,7 @@ func jsrelReadScript(d *doc, stepPath string, idx int, st *yaml.Node) *jsrelScri
 		if !balanced {
 			sc.simple = false
 		}
-		fields := strings.Fields(l.text)
-		if len(fields) > 0 && (jsrelControl[fields[0]] || strings.HasSuffix(fields[0], "()")) || strings.Contains(l.text, "<<") {
+		if shellStructured(l.text) {
 			sc.simple = false
 		}
 		t := strings.TrimRight(l.text, " \t")

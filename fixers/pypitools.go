@@ -247,9 +247,6 @@ type ptScript struct {
 }
 
 var (
-	ptBlockHeader = regexp.MustCompile(`^\s*(?:-\s+)?run:\s*\|[-+0-9]*\s*(?:#.*)?$`)
-	ptControl     = map[string]bool{"if": true, "then": true, "else": true, "elif": true, "fi": true, "for": true, "while": true,
-		"until": true, "do": true, "done": true, "case": true, "esac": true, "function": true, "select": true, "{": true, "}": true}
 	ptVarRef = regexp.MustCompile(`\$\{?([A-Za-z_][A-Za-z0-9_]*)`)
 )
 
@@ -260,40 +257,19 @@ func pypitoolScript(d *doc, job string, i int, st *yaml.Node) *ptScript {
 		return nil
 	}
 	rk, rv := child(st, "run")
-	if rv == nil || rv.Kind != yaml.ScalarNode {
-		return nil
-	}
-	from, to, ok := d.entryLines(rk)
+	lines, inline, ok := d.runScriptLines(rk, rv)
 	if !ok {
 		return nil
 	}
-	sc := &ptScript{path: fmt.Sprintf("jobs.%s.steps[%d]", job, i), index: i, step: st, runKey: rk, runVal: rv}
-	switch {
-	case rv.Style&yaml.LiteralStyle != 0:
-		if !ptBlockHeader.MatchString(strings.TrimRight(d.line(from), "\r\n")) {
-			return nil
-		}
-		for n := from + 1; n <= to; n++ {
-			text := strings.TrimRight(d.line(n), "\r\n")
-			if !blankOrComment(text) {
-				sc.cmds = append(sc.cmds, ptCmd{line: n, text: text})
-			}
-		}
-	case rv.Style&yaml.FoldedStyle != 0:
-		return nil
-	default:
-		if from != to || strings.ContainsAny(rv.Value, "\r\n") || rv.Line != rk.Line {
-			return nil
-		}
-		sc.inline = true
-		sc.cmds = []ptCmd{{line: from, text: rv.Value}}
+	sc := &ptScript{path: fmt.Sprintf("jobs.%s.steps[%d]", job, i), index: i, step: st, runKey: rk, runVal: rv, inline: inline}
+	for _, l := range lines {
+		sc.cmds = append(sc.cmds, ptCmd{line: l.n, text: l.text})
 	}
 	sc.simple = pypitoolQuotesBalanced(sc.cmds)
 	for k := range sc.cmds {
 		c := &sc.cmds[k]
 		c.words, c.ok = pypitoolWords(c.text)
-		fields := strings.Fields(c.text)
-		if len(fields) > 0 && (ptControl[fields[0]] || strings.HasSuffix(fields[0], "()")) || strings.Contains(c.text, "<<") {
+		if shellStructured(c.text) {
 			sc.simple = false
 		}
 	}

@@ -275,7 +275,7 @@ func setuppyHeredocs(sc *jsrelScript) (docs [][2]int, plain bool) {
 		}
 		_, _, _, balanced := jsrelSplit(l.text)
 		fields := strings.Fields(l.text)
-		if !balanced || len(fields) > 0 && (jsrelControl[fields[0]] || strings.HasSuffix(fields[0], "()")) {
+		if !balanced || len(fields) > 0 && (shellControl[fields[0]] || strings.HasSuffix(fields[0], "()")) {
 			plain = false
 		}
 		t := strings.TrimRight(l.text, " \t")

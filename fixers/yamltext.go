@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"path"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -447,4 +448,58 @@ func packagesDir(wd, dist string) string {
 		return ""
 	}
 	return strings.TrimSuffix(p, "/") + "/"
+}
+
+// A run: script as lines a fixer edits one at a time.
+var (
+	runBlockHeader = regexp.MustCompile(`^\s*(?:-\s+)?run:\s*\|[-+0-9]*\s*(?:#.*)?$`)
+	shellControl   = map[string]bool{"if": true, "then": true, "else": true, "elif": true, "fi": true, "for": true, "while": true,
+		"until": true, "do": true, "done": true, "case": true, "esac": true, "function": true, "select": true, "{": true, "}": true}
+)
+
+// scriptLine is one command line of a run: script.
+type scriptLine struct {
+	n    int // line number in the file
+	text string
+}
+
+// runScriptLines reads the script of a step's run: entry (rk, rv): the
+// non-blank, non-comment lines of a literal block, or the one line of a
+// plain scalar on the key's line (inline). ok is false for anything else:
+// a folded block joins lines, and a quoted scalar over several lines has no
+// line of its own to edit.
+func (d *doc) runScriptLines(rk, rv *yaml.Node) (lines []scriptLine, inline, ok bool) {
+	if rv == nil || rv.Kind != yaml.ScalarNode {
+		return nil, false, false
+	}
+	from, to, ok := d.entryLines(rk)
+	if !ok {
+		return nil, false, false
+	}
+	switch {
+	case rv.Style&yaml.LiteralStyle != 0:
+		if !runBlockHeader.MatchString(strings.TrimRight(d.line(from), "\r\n")) {
+			return nil, false, false
+		}
+		for n := from + 1; n <= to; n++ {
+			if text := strings.TrimRight(d.line(n), "\r\n"); !blankOrComment(text) {
+				lines = append(lines, scriptLine{n: n, text: text})
+			}
+		}
+		return lines, false, true
+	case rv.Style&yaml.FoldedStyle != 0:
+		return nil, false, false
+	}
+	if from != to || rv.Line != rk.Line || strings.ContainsAny(rv.Value, "\r\n") {
+		return nil, false, false
+	}
+	return []scriptLine{{n: from, text: rv.Value}}, true, true
+}
+
+// shellStructured reports whether a script line opens or closes a control
+// structure, defines a function or starts a heredoc: then its lines cannot
+// be edited one by one.
+func shellStructured(text string) bool {
+	fields := strings.Fields(text)
+	return len(fields) > 0 && (shellControl[fields[0]] || strings.HasSuffix(fields[0], "()")) || strings.Contains(text, "<<")
 }
