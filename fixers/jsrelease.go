@@ -205,7 +205,7 @@ func fixJSRelease(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	}
 	j.edits = append(j.edits, pe...)
 	j.jobNotes()
-	return jsrelEOF(d, j.edits), nil
+	return keepNoFinalNewline(d, j.edits), nil
 }
 
 func jsrelLoad(d *doc, f *rules.Finding, notes *[]string) (*jsrelJob, error) {
@@ -1258,22 +1258,4 @@ func (j *jsrelJob) jobNotes() {
 	if j.d.pipeline.HasTrigger("pull_request") {
 		*j.notes = append(*j.notes, "the workflow also runs on pull_request: unless an if: keeps job "+j.id+" out of them, it now gets id-token: write in pull-request runs from this repository's branches (never from forks)")
 	}
-}
-
-// jsrelEOF keeps a file without a final newline so: a deletion that
-// runs to the end of such a file takes the newline before it instead.
-func jsrelEOF(d *doc, edits []Edit) []Edit {
-	n := len(d.src)
-	if n == 0 || d.src[n-1] == '\n' {
-		return edits
-	}
-	for i, e := range edits {
-		if e.New == "" && e.End == n && e.Start > 0 && d.src[e.Start-1] == '\n' {
-			edits[i].Start--
-			if edits[i].Start > 0 && d.src[edits[i].Start-1] == '\r' {
-				edits[i].Start--
-			}
-		}
-	}
-	return edits
 }

@@ -60,25 +60,7 @@ func fixPyPITool(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error) {
 	if err != nil {
 		return nil, err
 	}
-	return pypitoolEOF(d, edits), nil
-}
-
-// pypitoolEOF keeps a file without a final newline so: a deletion that
-// runs to the end of such a file takes the newline before it instead.
-func pypitoolEOF(d *doc, edits []Edit) []Edit {
-	n := len(d.src)
-	if n == 0 || d.src[n-1] == '\n' {
-		return edits
-	}
-	for i, e := range edits {
-		if e.New == "" && e.End == n && e.Start > 0 && d.src[e.Start-1] == '\n' {
-			edits[i].Start--
-			if edits[i].Start > 0 && d.src[edits[i].Start-1] == '\r' {
-				edits[i].Start--
-			}
-		}
-	}
-	return edits
+	return keepNoFinalNewline(d, edits), nil
 }
 
 // ---- jobs and runners ----

@@ -214,7 +214,7 @@ func fixSetupPyUpload(d *doc, f *rules.Finding, notes *[]string) ([]Edit, error)
 			*notes = append(*notes, "job "+j.id+" is a matrix job: every matrix run uploads what it built, as setup.py upload did; a file another run already uploaded fails the upload (skip-existing: true tolerates it)")
 		}
 	}
-	return jsrelEOF(d, j.edits), nil
+	return keepNoFinalNewline(d, j.edits), nil
 }
 
 // setuppyLineAlone says whether line k of a script is a command of its

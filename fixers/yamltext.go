@@ -503,3 +503,21 @@ func shellStructured(text string) bool {
 	fields := strings.Fields(text)
 	return len(fields) > 0 && (shellControl[fields[0]] || strings.HasSuffix(fields[0], "()")) || strings.Contains(text, "<<")
 }
+
+// keepNoFinalNewline keeps a file without a final newline so: a deletion that
+// runs to the end of such a file takes the newline before it instead.
+func keepNoFinalNewline(d *doc, edits []Edit) []Edit {
+	n := len(d.src)
+	if n == 0 || d.src[n-1] == '\n' {
+		return edits
+	}
+	for i, e := range edits {
+		if e.New == "" && e.End == n && e.Start > 0 && d.src[e.Start-1] == '\n' {
+			edits[i].Start--
+			if edits[i].Start > 0 && d.src[edits[i].Start-1] == '\r' {
+				edits[i].Start--
+			}
+		}
+	}
+	return edits
+}
