@@ -20,6 +20,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/spf13/cobra"
 	"github.com/tpscan/tpscan/internal/fakegithub"
 	"github.com/tpscan/tpscan/scanner/github"
 )
@@ -115,29 +116,44 @@ func runOrg(t *testing.T, srv *fakegithub.Server, cacheDir string, args ...strin
 	env := map[string]string{"GH_ENTERPRISE_TOKEN": e2eToken}
 	cmd := NewCmdOrg(io, func(ctx context.Context, o *AuditOptions) error {
 		o.Getenv = func(k string) string { return env[k] }
-		o.Limits = github.LimitConfig{SecondaryWait: 5 * time.Millisecond, BackoffBase: time.Millisecond, BackoffCap: 2 * time.Millisecond,
-			Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }, EndpointPerMinute: -1}
+		o.Limits = fastLimits()
 		if o.CacheDir == "" && !o.NoCache {
 			o.CacheDir = cacheDir
 		}
 		return auditRun(ctx, o)
 	})
-	cmd.SetArgs(append([]string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/")}, args...))
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
+	code := execute(cmd, &out, &errOut, append([]string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/")}, args...))
+	return code, out.String(), errOut.String()
+}
+
+// fastLimits is the limiter for tests against the fake: every wait cut to
+// nothing, no per-endpoint pacing.
+func fastLimits() github.LimitConfig {
+	return github.LimitConfig{SecondaryWait: 5 * time.Millisecond, BackoffBase: time.Millisecond, BackoffCap: 2 * time.Millisecond,
+		Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }, EndpointPerMinute: -1}
+}
+
+// execute runs a command through its real flag parsing and returns the
+// exit status Main would give; an error message that says more than the
+// status goes to errOut, as Main prints it.
+func execute(cmd *cobra.Command, out, errOut *bytes.Buffer, args []string) int {
+	cmd.SetArgs(args)
+	cmd.SetOut(out)
+	cmd.SetErr(errOut)
 	cmd.SilenceUsage, cmd.SilenceErrors = true, true
 	err := cmd.ExecuteContext(context.Background())
-	code := 0
-	if err != nil {
-		code = 2
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-		if code == 2 {
-			errOut.WriteString(err.Error())
-		}
+	if err == nil {
+		return 0
 	}
-	return code, out.String(), errOut.String()
+	code := ExitUsage
+	var ee *exitError
+	if errors.As(err, &ee) {
+		code = ee.code
+	}
+	if err.Error() != fmt.Sprintf("exit %d", code) {
+		errOut.WriteString(err.Error())
+	}
+	return code
 }
 
 func TestOrgAuditEndToEnd(t *testing.T) {
@@ -464,12 +480,8 @@ func TestRepoAuditOneRepository(t *testing.T) {
 		o.NoCache = true
 		return auditRun(ctx, o)
 	})
-	cmd.SetArgs([]string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/"), "-v", "corpus/zz-protected"})
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != ExitFindings {
-		t.Fatalf("err = %v\n%s", err, errOut.String())
+	if code := execute(cmd, &out, &errOut, []string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/"), "-v", "corpus/zz-protected"}); code != ExitFindings {
+		t.Fatalf("exit %d\n%s", code, errOut.String())
 	}
 	table := out.String()
 	for _, want := range []string{"TP001", "corpus/zz-protected", "protected-environment", "Coverage: 1 repositories, 1 fully read", "API requests:"} {

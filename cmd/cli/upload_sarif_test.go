@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/tpscan/tpscan/internal/fakegithub"
-	"github.com/tpscan/tpscan/scanner/github"
 )
 
 const (
@@ -124,26 +123,11 @@ func runUploadSARIF(t *testing.T, srv *fakegithub.Server, token string, tr http.
 			return ""
 		}
 		o.Transport = tr
-		o.Limits = github.LimitConfig{SecondaryWait: 5 * time.Millisecond, BackoffBase: time.Millisecond, BackoffCap: 2 * time.Millisecond,
-			Sleep: func(ctx context.Context, d time.Duration) error { return ctx.Err() }, EndpointPerMinute: -1}
+		o.Limits = fastLimits()
 		o.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 		return uploadSARIFRun(ctx, o)
 	})
-	cmd.SetArgs(append([]string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/")}, args...))
-	cmd.SetOut(&out)
-	cmd.SetErr(&errOut)
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	err := cmd.ExecuteContext(context.Background())
-	code := 0
-	if err != nil {
-		code = 2
-		if ee, ok := err.(*exitError); ok {
-			code = ee.code
-		}
-		if err.Error() != fmt.Sprintf("exit %d", code) {
-			errOut.WriteString(err.Error())
-		}
-	}
+	code := execute(cmd, &out, &errOut, append([]string{"--github-url", strings.TrimSuffix(srv.URL(), "/api/v3/")}, args...))
 	return code, out.String(), errOut.String()
 }
 
