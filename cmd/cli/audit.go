@@ -75,14 +75,9 @@ type AuditOptions struct {
 // addAuditFlags declares the flags both API commands take.
 func addAuditFlags(cmd *cobra.Command, opts *AuditOptions) {
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table, json, sarif (SARIF 2.1.0 for code scanning) or markdown")
-	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
-	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when something could not be fully read")
-	f.StringVar(&opts.ConfigPath, "config", "", "config file (suppressions, extra secret patterns, internal registries)")
-	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table and the Markdown report (JSON always has them; SARIF never: code scanning would show them as open alerts)")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
-	f.IntVar(&opts.MarkdownMaxChars, "markdown-max-chars", reports.GitHubMaxChars, "cap the Markdown report at this many characters, dropping the lowest-risk detail first (GitHub's limit for a comment or issue; 0: no cap)")
-	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryGitHub, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
+	addReportFlags(f, reportFlagTargets{format: &opts.Format, failOn: &opts.FailOn, failOnIncomplete: &opts.FailOnIncomplete,
+		configPath: &opts.ConfigPath, showSuppressed: &opts.ShowSuppressed, verbose: &opts.Verbose, markdownMax: &opts.MarkdownMaxChars,
+		sarifCategory: &opts.SARIFCategory}, "config file (suppressions, extra secret patterns, internal registries)", reports.SARIFCategoryGitHub)
 	f.StringVar(&opts.SARIFDir, "sarif-dir", "", "also write one SARIF file per repository to this directory (DIR/OWNER/NAME.sarif), for tpscan upload-sarif")
 	f.BoolVar(&opts.Upload, "upload", false, "upload each repository's SARIF to code scanning at the commit that was read (needs security_events / Code scanning alerts: write)")
 	f.StringVar(&opts.OrgFindingsRepo, "org-findings-repo", ".github", "repository whose SARIF file carries organisation-level findings (organisation secrets and variables)")

@@ -81,14 +81,9 @@ reached --fail-on).`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVarP(&opts.Format, "format", "f", "table", "output format: table, json, sarif (SARIF 2.1.0 for code scanning) or markdown")
-	f.StringVar(&opts.FailOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
-	f.BoolVar(&opts.FailOnIncomplete, "fail-on-incomplete", false, "exit 3 when a file could not be fully read")
-	f.StringVar(&opts.ConfigPath, "config", "", "config file (default: .tpscan.yml in the scanned directory)")
-	f.BoolVar(&opts.ShowSuppressed, "show-suppressed", false, "list suppressed findings in the table and the Markdown report (JSON always has them; SARIF never: code scanning would show them as open alerts)")
-	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
-	f.IntVar(&opts.MarkdownMaxChars, "markdown-max-chars", reports.GitHubMaxChars, "cap the Markdown report at this many characters, dropping the lowest-risk detail first (GitHub's limit for a comment or issue; 0: no cap)")
-	f.StringVar(&opts.SARIFCategory, "sarif-category", reports.SARIFCategoryLocal, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
+	addReportFlags(f, reportFlagTargets{format: &opts.Format, failOn: &opts.FailOn, failOnIncomplete: &opts.FailOnIncomplete,
+		configPath: &opts.ConfigPath, showSuppressed: &opts.ShowSuppressed, verbose: &opts.Verbose, markdownMax: &opts.MarkdownMaxChars,
+		sarifCategory: &opts.SARIFCategory}, "config file (default: .tpscan.yml in the scanned directory)", reports.SARIFCategoryLocal)
 	f.BoolVar(&opts.AllFiles, "all-files", false, "search every file of a checkout for literal tokens, not only CI, script and credential files")
 	f.IntVar(&opts.Workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	return cmd

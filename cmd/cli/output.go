@@ -4,6 +4,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/pflag"
+
 	"github.com/tpscan/tpscan/fixers"
 	"github.com/tpscan/tpscan/reports"
 	"github.com/tpscan/tpscan/rules"
@@ -33,6 +35,26 @@ type reportFlags struct {
 // wantsPatches says whether a format shows patches: computing them costs a
 // fixer pass, so the table (which never shows them) skips it.
 func wantsPatches(format string) bool { return format == "json" || format == "markdown" }
+
+// reportFlagTargets are where a scanning command keeps the report flags.
+type reportFlagTargets struct {
+	format, failOn, configPath, sarifCategory *string
+	failOnIncomplete, showSuppressed, verbose *bool
+	markdownMax                               *int
+}
+
+// addReportFlags declares the report flags every scanning command takes;
+// only the config's default and the SARIF category differ between them.
+func addReportFlags(f *pflag.FlagSet, t reportFlagTargets, configHelp, sarifCategory string) {
+	f.StringVarP(t.format, "format", "f", "table", "output format: table, json, sarif (SARIF 2.1.0 for code scanning) or markdown")
+	f.StringVar(t.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity (critical, high, medium, low, none)")
+	f.BoolVar(t.failOnIncomplete, "fail-on-incomplete", false, "exit 3 when something could not be fully read")
+	f.StringVar(t.configPath, "config", "", configHelp)
+	f.BoolVar(t.showSuppressed, "show-suppressed", false, "list suppressed findings in the table and the Markdown report (JSON always has them; SARIF never: code scanning would show them as open alerts)")
+	f.BoolVarP(t.verbose, "verbose", "v", false, "explain every finding: score factors, fix and manual steps")
+	f.IntVar(t.markdownMax, "markdown-max-chars", reports.GitHubMaxChars, "cap the Markdown report at this many characters, dropping the lowest-risk detail first (GitHub's limit for a comment or issue; 0: no cap)")
+	f.StringVar(t.sarifCategory, "sarif-category", sarifCategory, "SARIF category (automationDetails.id, ending in /): code scanning keeps one set of alerts per category")
+}
 
 func validateReportFlags(format, failOn, sarifCategory string) error {
 	// Code scanning reads the category as everything before the last "/";
