@@ -500,36 +500,32 @@ func tomlHeader(t string) (string, bool) {
 	if double {
 		inner = inner[1:]
 	}
-	// The closing bracket outside quotes.
-	q := byte(0)
-	for k := 0; k < len(inner); k++ {
-		c := inner[k]
-		switch {
-		case q != 0:
-			if c == q {
-				q = 0
-			}
-		case c == '"' || c == '\'':
-			q = c
-		case c == ']':
-			if double && (k+1 >= len(inner) || inner[k+1] != ']') {
-				return "", false
-			}
-			name, ok := tomlKeyPath(inner[:k])
-			if double {
-				name += "[]" // an array of tables is not the table
-			}
-			return name, ok
-		}
+	k := unquotedIndex(inner, func(c byte) bool { return c == ']' })
+	if k < 0 || double && (k+1 >= len(inner) || inner[k+1] != ']') {
+		return "", false
 	}
-	return "", false
+	name, ok := tomlKeyPath(inner[:k])
+	if double {
+		name += "[]" // an array of tables is not the table
+	}
+	return name, ok
 }
 
 // tomlKeyEnd is the index of the `=` that ends a key, outside quotes.
 func tomlKeyEnd(line string) int {
+	k := unquotedIndex(line, func(c byte) bool { return c == '=' || c == '#' })
+	if k < 0 || line[k] == '#' {
+		return -1
+	}
+	return k
+}
+
+// unquotedIndex is the index of the first byte outside '…' and "…" quotes
+// for which stop is true, or -1.
+func unquotedIndex(s string, stop func(byte) bool) int {
 	q := byte(0)
-	for k := 0; k < len(line); k++ {
-		c := line[k]
+	for k := 0; k < len(s); k++ {
+		c := s[k]
 		switch {
 		case q != 0:
 			if c == q {
@@ -537,9 +533,7 @@ func tomlKeyEnd(line string) int {
 			}
 		case c == '"' || c == '\'':
 			q = c
-		case c == '#':
-			return -1
-		case c == '=':
+		case stop(c):
 			return k
 		}
 	}
