@@ -1073,7 +1073,7 @@ func (j *jsrelJob) dropEnv() error {
 			switch sc.level {
 			case 3:
 				// A step whose .npmrc line went: a secret it no longer reads.
-				if !jsrelStored(v) || jsrelReads(j.remaining(sc.steps[0])+"\n"+setuppyValues(j.steps[sc.steps[0]]), name) {
+				if !jsrelStored(v) || jsrelReads(j.remaining(sc.steps[0])+"\n"+stepValues(j.steps[sc.steps[0]]), name) {
 					continue
 				}
 			default:

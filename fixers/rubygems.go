@@ -405,7 +405,7 @@ func (j *rubygemsJob) needsKey(s *rubygemsStep) bool {
 // rubygemsForeign says whether a step pushes to a gem server other than
 // rubygems.org (GitHub Packages, --host, RUBYGEMS_HOST).
 func rubygemsForeign(s *rubygemsStep) bool {
-	vals := rubygemsValues(s.node)
+	vals := stepValues(s.node)
 	if rubygemsGPRRe.MatchString(s.scriptText) || rubygemsGPRRe.MatchString(vals) {
 		return true
 	}
@@ -720,26 +720,11 @@ func (j *rubygemsJob) reads(steps []*rubygemsStep, name string, removedLines map
 				return true
 			}
 		}
-		if re.MatchString(rubygemsValues(s.node)) {
+		if re.MatchString(stepValues(s.node)) {
 			return true
 		}
 	}
 	return false
-}
-
-// rubygemsValues is the text of a step's with: and env: values.
-func rubygemsValues(st *yaml.Node) string {
-	var b strings.Builder
-	for _, k := range []string{"with", "env"} {
-		_, m := child(st, k)
-		if m == nil || m.Kind != yaml.MappingNode {
-			continue
-		}
-		for i := 1; i < len(m.Content); i += 2 {
-			b.WriteString(m.Content[i].Value + "\n")
-		}
-	}
-	return b.String()
 }
 
 // fixConfigureInputs drops api-token from configure-rubygems-credentials
@@ -913,7 +898,7 @@ func (j *rubygemsJob) permissions(rake bool, notes *[]string) ([]Edit, error) {
 	var unknown []string
 	packages := false
 	for _, s := range j.steps {
-		vals := rubygemsValues(s.node)
+		vals := stepValues(s.node)
 		token := rubygemsToken.MatchString(vals)
 		switch {
 		case rubygemsPackages.MatchString(s.scriptText + "\n" + vals):

@@ -634,7 +634,7 @@ func (j *jsrelJob) setuppyEnv() error {
 				if j.delStep[i] || sc.level < 2 && jsrelEnvHas(j.steps[i], name) {
 					continue
 				}
-				read = read || jsrelReads(j.remaining(i)+"\n"+setuppyValues(j.steps[i]), name)
+				read = read || jsrelReads(j.remaining(i)+"\n"+stepValues(j.steps[i]), name)
 			}
 			if read {
 				if mine {
@@ -668,25 +668,6 @@ func (j *jsrelJob) setuppyEnv() error {
 		*j.notes = append(*j.notes, fmt.Sprintf("%s removed from %s: only the ~/.pypirc lines read it", strings.Join(drop, ", "), where))
 	}
 	return nil
-}
-
-// setuppyValues is the text of a step's with:, env: and if: values
-// (what expressions outside the script read).
-func setuppyValues(st *yaml.Node) string {
-	var b strings.Builder
-	for _, k := range []string{"with", "env"} {
-		_, m := child(st, k)
-		if m == nil || m.Kind != yaml.MappingNode {
-			continue
-		}
-		for i := 1; i < len(m.Content); i += 2 {
-			b.WriteString(m.Content[i].Value + "\n")
-		}
-	}
-	if _, v := child(st, "if"); v != nil {
-		b.WriteString(v.Value + "\n")
-	}
-	return b.String()
 }
 
 // setuppyVerify is the backstop: the secret appears nowhere in the job or

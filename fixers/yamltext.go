@@ -521,3 +521,22 @@ func keepNoFinalNewline(d *doc, edits []Edit) []Edit {
 	}
 	return edits
 }
+
+// stepValues is the text of a step's with:, env: and if: values
+// (what expressions outside the script read).
+func stepValues(st *yaml.Node) string {
+	var b strings.Builder
+	for _, k := range []string{"with", "env"} {
+		_, m := child(st, k)
+		if m == nil || m.Kind != yaml.MappingNode {
+			continue
+		}
+		for i := 1; i < len(m.Content); i += 2 {
+			b.WriteString(m.Content[i].Value + "\n")
+		}
+	}
+	if _, v := child(st, "if"); v != nil {
+		b.WriteString(v.Value + "\n")
+	}
+	return b.String()
+}
