@@ -79,15 +79,7 @@ func OrgQuery(text bool, filters string) string {
 }
 
 func orgQuery(text bool, filters string, environments bool) string {
-	sel := withoutText
-	if text {
-		sel = withText
-	}
-	env := ""
-	if environments {
-		env = environmentsField
-	}
-	return fmt.Sprintf(orgQueryTmpl, filters) + fmt.Sprintf(repoFieldsTmpl, sel, env)
+	return fmt.Sprintf(orgQueryTmpl, filters) + repoFields(text, environments)
 }
 
 // RepoQuery builds the single-repository inventory query.
@@ -96,6 +88,12 @@ func RepoQuery(text bool) string {
 }
 
 func repoQuery(text, environments bool) string {
+	return repoQueryTmpl + repoFields(text, environments)
+}
+
+// repoFields is the RepoFields fragment: blob texts or oids only, with or
+// without environments.
+func repoFields(text, environments bool) string {
 	sel := withoutText
 	if text {
 		sel = withText
@@ -104,7 +102,7 @@ func repoQuery(text, environments bool) string {
 	if environments {
 		env = environmentsField
 	}
-	return repoQueryTmpl + fmt.Sprintf(repoFieldsTmpl, sel, env)
+	return fmt.Sprintf(repoFieldsTmpl, sel, env)
 }
 
 // BlobsQuery reads blobs by object id across repositories, one alias per
